@@ -1,0 +1,203 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Validation and serialisation of /.well-known/matrix/* documents.
+
+Private to this collection: no API stability is promised to other collections.
+Pure functions only: no file or network access, so both the writer module and
+the checker module (and the tests) call them directly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import (
+    check_email,
+    check_http_url,
+    check_java_package_key,
+    check_namespaced_identifier,
+    check_server_name,
+    check_user_id,
+)
+
+# Synapse and the Go servers read at most about 50 KiB of a well-known document.
+MAX_DOCUMENT_BYTES = 50 * 1024
+SPEC_DOCUMENTS = ('server', 'client', 'support')
+SPEC_SUPPORT_ROLES = ('m.role.admin', 'm.role.security')
+_DOCUMENT_NAME = re.compile(r'^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$')
+
+ERROR = 'error'
+WARNING = 'warning'
+
+
+class Finding(object):
+    """One problem found in a document: where (JSON path), what rule, how bad."""
+
+    __slots__ = ('document', 'path', 'message', 'severity')
+
+    def __init__(self, document, path, message, severity=ERROR):
+        self.document = document
+        self.path = path
+        self.message = message
+        self.severity = severity
+
+    def __str__(self):
+        where = '%s: %s' % (self.document, self.path) if self.path else '%s:' % self.document
+        return '%s %s' % (where, self.message)
+
+    def __repr__(self):
+        return 'Finding(%r)' % str(self)
+
+    def __eq__(self, other):
+        return isinstance(other, Finding) and str(self) == str(other) and self.severity == other.severity
+
+    def __hash__(self):
+        return hash((str(self), self.severity))
+
+
+def _show(value):
+    """Render a value for a message the way a user wrote it in YAML."""
+    return repr(value) if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def serialize(document):
+    """Serialise a document: stable JSON, sorted keys, 4-space indent, trailing newline, UTF-8."""
+    return (json.dumps(document, sort_keys=True, indent=4, ensure_ascii=False, allow_nan=False) + '\n').encode('utf-8')
+
+
+def check_document_name(name):
+    """A document name is a plain file name inside the well-known directory."""
+    if not isinstance(name, str) or not _DOCUMENT_NAME.match(name):
+        return 'is not a plain file name (letters, digits, ".", "_" and "-", not starting with ".")'
+    return None
+
+
+def _check_url(findings, name, path, value):
+    problem, plain_http = check_http_url(value)
+    if problem:
+        findings.append(Finding(name, path, '%s %s' % (_show(value), problem)))
+    elif plain_http:
+        findings.append(Finding(name, path, '%s uses plain http: clients expect https' % _show(value), WARNING))
+
+
+def _check_base_url_object(findings, name, doc, key):
+    obj = doc[key]
+    if not isinstance(obj, dict):
+        findings.append(Finding(name, key, 'must be an object with a "base_url", not %s' % _show(obj)))
+    elif 'base_url' not in obj:
+        findings.append(Finding(name, key + '.base_url', 'is required'))
+    else:
+        _check_url(findings, name, key + '.base_url', obj['base_url'])
+
+
+def _validate_server(doc, findings):
+    if 'm.server' not in doc:
+        findings.append(Finding('server', 'm.server', 'is required (the host[:port] federation traffic goes to)'))
+        return
+    value = doc['m.server']
+    problem = check_server_name(value)
+    if problem:
+        findings.append(Finding('server', 'm.server', '%s %s' % (_show(value), problem)))
+    elif value != value.lower():
+        findings.append(Finding('server', 'm.server', '%s has upper-case letters: server names are compared '
+                                'case-sensitively and are expected in lower case' % _show(value), WARNING))
+
+
+def _validate_client(doc, findings):
+    if 'm.homeserver' not in doc:
+        findings.append(Finding('client', 'm.homeserver.base_url', 'is required'))
+    else:
+        _check_base_url_object(findings, 'client', doc, 'm.homeserver')
+    if 'm.identity_server' in doc:
+        _check_base_url_object(findings, 'client', doc, 'm.identity_server')
+    for key in sorted(doc):
+        if key in ('m.homeserver', 'm.identity_server'):
+            continue
+        problem = check_java_package_key(key)
+        if problem:
+            findings.append(Finding('client', key, problem))
+
+
+def _validate_contact(contact, path, findings):
+    if not isinstance(contact, dict):
+        findings.append(Finding('support', path, 'must be an object with a role and a matrix_id or email_address'))
+        return
+    role = contact.get('role')
+    if role is None:
+        findings.append(Finding('support', path + '.role', 'is required (m.role.admin, m.role.security or a namespaced role)'))
+    elif role not in SPEC_SUPPORT_ROLES:
+        if not isinstance(role, str) or check_namespaced_identifier(role):
+            findings.append(Finding('support', path + '.role', '%s is neither m.role.admin, m.role.security nor a '
+                                    'namespaced identifier (like "com.example.role")' % _show(role)))
+        elif role.startswith('m.'):
+            # "m." is reserved for the spec; proposals such as m.role.moderator (MSC4121) are not in it yet.
+            findings.append(Finding('support', path + '.role', '%s is not a role of the Matrix spec (only '
+                                    'm.role.admin and m.role.security are): clients may ignore it' % _show(role),
+                                    WARNING))
+    if 'matrix_id' not in contact and 'email_address' not in contact:
+        findings.append(Finding('support', path, 'needs at least one of matrix_id or email_address'))
+    if 'matrix_id' in contact:
+        problem = check_user_id(contact['matrix_id'])
+        if problem:
+            findings.append(Finding('support', path + '.matrix_id', '%s %s' % (_show(contact['matrix_id']), problem)))
+    if 'email_address' in contact:
+        problem = check_email(contact['email_address'])
+        if problem:
+            findings.append(Finding('support', path + '.email_address', '%s %s' % (_show(contact['email_address']), problem)))
+
+
+def _validate_support(doc, findings):
+    contacts = doc.get('contacts')
+    has_page = 'support_page' in doc
+    if contacts is not None and not isinstance(contacts, list):
+        findings.append(Finding('support', 'contacts', 'must be a list of contact objects'))
+        contacts = None
+    if not contacts and not has_page:
+        findings.append(Finding('support', '', 'needs a non-empty "contacts" list or a "support_page" (an empty '
+                                'support document is invalid: disable it instead)'))
+    for index, contact in enumerate(contacts or []):
+        _validate_contact(contact, 'contacts[%d]' % index, findings)
+    if has_page:
+        _check_url(findings, 'support', 'support_page', doc['support_page'])
+
+
+_VALIDATORS = {
+    'server': _validate_server,
+    'client': _validate_client,
+    'support': _validate_support,
+}
+
+
+def validate_document(name, document):
+    """Validate one document; return a list of Finding (errors and warnings)."""
+    findings = []
+    if not isinstance(document, dict):
+        return [Finding(name, '', 'must be a JSON object, not %s' % type(document).__name__)]
+    try:
+        size = len(serialize(document))
+    except (TypeError, ValueError) as exc:
+        return [Finding(name, '', 'cannot be serialised as JSON: %s' % exc)]
+    if size >= MAX_DOCUMENT_BYTES:
+        findings.append(Finding(name, '', 'serialises to %d bytes: it must stay under %d bytes (50 KiB), '
+                                'the most Matrix servers read' % (size, MAX_DOCUMENT_BYTES)))
+    validator = _VALIDATORS.get(name)
+    if validator:
+        validator(document, findings)
+    return findings
+
+
+def validate_documents(documents):
+    """Validate a mapping of name -> document; return (errors, warnings) as lists of strings."""
+    errors, warnings = [], []
+    for name in sorted(documents):
+        problem = check_document_name(name)
+        if problem:
+            errors.append('%s %s' % (_show(name), problem))
+            continue
+        for finding in validate_document(name, documents[name]):
+            (errors if finding.severity == ERROR else warnings).append(str(finding))
+    return errors, warnings

@@ -1,0 +1,145 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""File operations of the matrix_wellknown module: plan first, then write atomically.
+
+Private to this collection: no API stability is promised to other collections.
+``plan`` only reads; ``apply`` writes. The module validates everything and plans
+every file before the first byte is written, so bad input changes nothing.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+
+from ansible.module_utils.common.text.converters import to_native
+
+CREATED = 'created'
+UPDATED = 'updated'
+UNCHANGED = 'unchanged'
+REMOVED = 'removed'
+ALREADY_ABSENT = 'absent'
+
+
+class PlanError(Exception):
+    """A target that cannot be written; the message names the path and the cause."""
+
+
+def _describe(exc):
+    reasons = {
+        errno.ENOSPC: 'no space left on the device',
+        errno.EDQUOT: 'disk quota exceeded',
+        errno.EROFS: 'the filesystem is read-only',
+        errno.EACCES: 'permission denied',
+        errno.EPERM: 'operation not permitted',
+    }
+    return reasons.get(exc.errno, to_native(exc.strerror or exc))
+
+
+def check_directory(path):
+    """Return True when the directory exists, False when it must be created; raise PlanError otherwise."""
+    if os.path.islink(path) and not os.path.exists(path):
+        raise PlanError('%s is a dangling symbolic link: point it at a directory or remove it' % path)
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            raise PlanError('%s exists and is not a directory' % path)
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise PlanError('%s is not writable by this user: permission denied' % path)
+        return True
+    parent = path
+    while parent and not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if parent and not os.path.isdir(parent):
+        raise PlanError('cannot create %s: %s is not a directory' % (path, parent))
+    return False
+
+
+def read_current(dest):
+    """Return the bytes of an existing document, or None when it does not exist."""
+    if os.path.isdir(dest):
+        raise PlanError('%s is a directory, not a document file' % dest)
+    try:
+        with open(dest, 'rb') as handle:
+            return handle.read()
+    except IOError as exc:
+        if exc.errno == errno.ENOENT:
+            if os.path.islink(dest):
+                raise PlanError('%s is a dangling symbolic link' % dest)
+            return None
+        raise PlanError('cannot read %s: %s' % (dest, _describe(exc)))
+
+
+def plan(path, contents, absent):
+    """Compare wanted contents with the disk.
+
+    ``contents`` maps names to bytes, ``absent`` lists names to delete.
+    Returns a list of (name, dest, state, before, after) with before/after bytes or None.
+    """
+    exists = check_directory(path)
+    steps = []
+    for name in sorted(contents):
+        dest = os.path.join(path, name)
+        before = read_current(dest) if exists else None
+        after = contents[name]
+        if before is None:
+            state = CREATED
+        elif before == after:
+            state = UNCHANGED
+        else:
+            state = UPDATED
+        steps.append((name, dest, state, before, after))
+    for name in sorted(set(absent)):
+        dest = os.path.join(path, name)
+        before = read_current(dest) if exists else None
+        steps.append((name, dest, REMOVED if before is not None else ALREADY_ABSENT, before, None))
+    return exists, steps
+
+
+def make_directories(path):
+    """Create ``path`` and missing parents; return the list created, outermost first."""
+    created = []
+    current = path
+    while not os.path.exists(current):
+        created.insert(0, current)
+        current = os.path.dirname(current)
+    for directory in created:
+        try:
+            os.mkdir(directory)
+        except OSError as exc:
+            if exc.errno != errno.EEXIST:
+                raise PlanError('cannot create directory %s: %s' % (directory, _describe(exc)))
+    return created
+
+
+def write_atomically(module, dest, data):
+    """Write ``data`` to a temporary file beside ``dest``, then rename it into place."""
+    directory = os.path.dirname(dest)
+    try:
+        handle, temp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(dest), suffix='.tmp', dir=directory)
+    except OSError as exc:
+        raise PlanError('cannot write %s: %s' % (dest, _describe(exc)))
+    try:
+        try:
+            with os.fdopen(handle, 'wb') as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+        except OSError as exc:
+            raise PlanError('cannot write %s: %s' % (dest, _describe(exc)))
+        module.atomic_move(temp, dest, unsafe_writes=module.params.get('unsafe_writes', False))
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
+def remove(dest):
+    """Delete a document."""
+    try:
+        os.unlink(dest)
+    except OSError as exc:
+        if exc.errno != errno.ENOENT:
+            raise PlanError('cannot remove %s: %s' % (dest, _describe(exc)))
