@@ -13,13 +13,13 @@ version_added: 0.1.0
 description:
   - Takes the C(server), C(client) and C(support) documents of Matrix server discovery as data,
     validates them against the Matrix specification and writes them as JSON files in one directory.
-  - All documents are validated, and every target file is inspected, before any file is touched:
+  - All documents are validated, and every target file is inspected, before any file is touched, so
     invalid input changes nothing on disk.
   - Files are written atomically (a temporary file in the same directory, then a rename) and only
     when their content or attributes differ. Output is stable JSON (sorted keys, 4-space indent,
     trailing newline, UTF-8).
 author:
-  - matrix.wellknown contributors
+  - matrix.wellknown contributors (@matrix-wellknown)
 options:
   path:
     description:
@@ -28,7 +28,7 @@ options:
     default: /matrix/static-files/public/.well-known/matrix
   server:
     description:
-      - The C(/.well-known/matrix/server) document, as served, for example C({"m.server": "matrix.example.com:443"}).
+      - The C(/.well-known/matrix/server) document, as served, for example with C(m.server) set to C(matrix.example.com:443).
       - C(m.server) is required and must be a server name (C(host[:port]), port 1-65535), without scheme or path.
       - Not written when omitted.
     type: dict
@@ -50,7 +50,7 @@ options:
   documents:
     description:
       - Other documents to write in the same directory, as a mapping of file name to JSON object,
-        for example C({"mautrix": {"fi.mau.bridges": [...]}}).
+        for example C(mautrix) holding C(fi.mau.bridges).
       - They are checked to be JSON objects under 50 KiB; their content is not otherwise validated.
     type: dict
     default: {}
@@ -75,7 +75,6 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.files
 attributes:
   check_mode:
     support: full
@@ -84,9 +83,8 @@ attributes:
   platform:
     platforms: posix
   safe_file_operations:
+    description: Documents are written to a temporary file beside the target and renamed into place.
     support: full
-  vault:
-    support: none
   idempotent:
     description: When run twice with the same options, the second run reports no change.
     support: full
@@ -132,7 +130,7 @@ path:
   returned: always
   type: str
   sample: /matrix/static-files/public/.well-known/matrix
-results:
+states:
   description:
     - What happened to each document named in the options.
     - One of V(created), V(updated), V(unchanged) (content already right), V(removed) or V(absent) (was already absent).
@@ -215,7 +213,7 @@ def main():
 
     changed = False
     diffs = []
-    results = {}
+    states = {}
     file_args = module.load_file_common_arguments(module.params)
     dir_args = dict(file_args, path=path, mode=module.params['directory_mode'])
     try:
@@ -232,7 +230,7 @@ def main():
                     module.set_fs_attributes_if_different(dict(dir_args, path=directory), False)
 
         for name, dest, state, before, after in steps:
-            results[name] = state
+            states[name] = state
             if state in (files.CREATED, files.UPDATED, files.REMOVED):
                 changed = True
                 diffs.append(dict(
@@ -249,12 +247,12 @@ def main():
                 if module.set_fs_attributes_if_different(dict(file_args, path=dest), False, diff=file_diff):
                     changed = True
                     if state == files.UNCHANGED:
-                        results[name] = files.UPDATED
+                        states[name] = files.UPDATED
                     diffs.append(dict(file_diff, before_header=dest, after_header=dest))
     except files.PlanError as exc:
-        module.fail_json(msg=to_text(exc), results=results, changed=changed)
+        module.fail_json(msg=to_text(exc), states=states, changed=changed)
 
-    result = dict(changed=changed, path=path, results=results, documents=documents, warnings_found=warnings)
+    result = dict(changed=changed, path=path, states=states, documents=documents, warnings_found=warnings)
     if module._diff:
         result['diff'] = diffs
     module.exit_json(**result)
