@@ -56,10 +56,10 @@ sanity: test-deps
 	tests/utils/ansible-test.sh sanity --venv --python 3.11
 
 units: test-deps
-	pytest -q -p no:cacheprovider --ansible-unit-inject-only tests/unit
+	pytest -q -p no:cacheprovider tests/unit
 
 functional: test-deps system-deps
-	pytest -q -p no:cacheprovider --ansible-unit-inject-only tests/functional
+	pytest -q -p no:cacheprovider tests/functional
 
 integration: test-deps
 	tests/utils/ansible-test.sh integration --python 3.11

@@ -17,6 +17,7 @@ import re
 
 from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import (
     check_email,
+    check_hostname,
     check_http_url,
     check_java_package_key,
     check_namespaced_identifier,
@@ -29,6 +30,18 @@ MAX_DOCUMENT_BYTES = 50 * 1024
 SPEC_DOCUMENTS = ('server', 'client', 'support')
 SPEC_SUPPORT_ROLES = ('m.role.admin', 'm.role.security')
 _DOCUMENT_NAME = re.compile(r'^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$')
+
+# URL fields of well-known client keys from MSCs that MDAD writes: (key, field, required).
+CLIENT_URL_FIELDS = (
+    ('org.matrix.msc2965.authentication', 'issuer', True),
+    ('org.matrix.msc2965.authentication', 'account', False),
+    ('org.matrix.msc3575.proxy', 'url', True),
+    ('m.tile_server', 'map_style_url', True),
+)
+CLIENT_HOSTNAME_FIELDS = (
+    ('io.element.jitsi', 'preferredDomain'),
+    ('im.vector.riot.jitsi', 'preferredDomain'),
+)
 
 ERROR = 'error'
 WARNING = 'warning'
@@ -120,6 +133,32 @@ def _validate_client(doc, findings):
         problem = check_java_package_key(key)
         if problem:
             findings.append(Finding('client', key, problem))
+    _validate_client_extensions(doc, findings)
+
+
+def _validate_client_extensions(doc, findings):
+    """Check the URL and hostname fields of the MSC keys MDAD users set."""
+    for key, field, required in CLIENT_URL_FIELDS:
+        obj = doc.get(key)
+        if isinstance(obj, dict):
+            if field in obj:
+                _check_url(findings, 'client', '%s.%s' % (key, field), obj[field])
+            elif required:
+                findings.append(Finding('client', '%s.%s' % (key, field), 'is required'))
+    for key, field in CLIENT_HOSTNAME_FIELDS:
+        obj = doc.get(key)
+        if isinstance(obj, dict) and field in obj:
+            value = obj[field]
+            problem = check_hostname(value) if isinstance(value, str) else 'is not a string'
+            if problem:
+                findings.append(Finding('client', '%s.%s' % (key, field), '%s %s (give a bare domain like '
+                                        '"jitsi.example.com")' % (_show(value), problem)))
+    integrations = doc.get('m.integrations')
+    if isinstance(integrations, dict) and isinstance(integrations.get('managers'), list):
+        for index, manager in enumerate(integrations['managers']):
+            for field in ('api_url', 'ui_url'):
+                if isinstance(manager, dict) and field in manager:
+                    _check_url(findings, 'client', 'm.integrations.managers[%d].%s' % (index, field), manager[field])
 
 
 def _validate_contact(contact, path, findings):

@@ -1,0 +1,128 @@
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Validation rules of each document, and serialisation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.matrix.wellknown.plugins.module_utils import documents
+
+HOMESERVER = {'m.homeserver': {'base_url': 'https://matrix.example.com'}}
+
+
+def errors_of(name, document):
+    return [str(f) for f in documents.validate_document(name, document) if f.severity == documents.ERROR]
+
+
+def warnings_of(name, document):
+    return [str(f) for f in documents.validate_document(name, document) if f.severity == documents.WARNING]
+
+
+@pytest.mark.parametrize('name, document', [
+    ('server', {'m.server': 'matrix.example.com:443'}),
+    ('server', {'m.server': 'matrix.example.com'}),
+    ('server', {'m.server': '[::1]:8448', 'com.example.extra': 1}),
+    ('client', HOMESERVER),
+    ('client', {'m.homeserver': {'base_url': 'https://matrix.example.com/'}}),
+    ('client', dict(HOMESERVER, **{'m.identity_server': {'base_url': 'https://vector.im'}})),
+    ('client', dict(HOMESERVER, **{'io.element.e2ee': {'default': False}, 'org.matrix.msc4143.rtc_foci': [{'type': 'livekit'}],
+                                   'io.element.jitsi': {'preferredDomain': 'jitsi.example.com'}, 'cc.etke.ketesa': {'a': 1},
+                                   'm.tile_server': {'map_style_url': 'https://tiles.example.com/style.json'},
+                                   'org.matrix.msc2965.authentication': {'issuer': 'https://auth.example.com/',
+                                                                         'account': 'https://auth.example.com/account'}})),
+    ('support', {'support_page': 'https://example.com/support'}),
+    ('support', {'contacts': [{'role': 'm.role.admin', 'matrix_id': '@admin:example.com'}]}),
+    ('support', {'contacts': [{'role': 'm.role.security', 'email_address': 'security@example.com'}]}),
+    ('support', {'contacts': [{'role': 'com.example.moderator', 'email_address': 'mods@example.com',
+                               'matrix_id': '@mods:other.example'}], 'support_page': 'https://example.com/help'}),
+    ('mautrix', {'fi.mau.bridges': []}),
+    ('anything', {}),
+])
+def test_valid_documents(name, document):
+    assert errors_of(name, document) == []
+
+
+@pytest.mark.parametrize('name, document, message', [
+    ('server', {}, 'server: m.server is required'),
+    ('server', {'m.server': 'https://matrix.example.com'}, "server: m.server 'https://matrix.example.com' must not include a scheme"),
+    ('server', {'m.server': 'matrix.example.com/path'}, "server: m.server 'matrix.example.com/path' must not include a path"),
+    ('server', {'m.server': 'matrix.example.com :443'}, "server: m.server 'matrix.example.com :443' contains whitespace"),
+    ('server', {'m.server': 'matrix.example.com:70000'}, "server: m.server 'matrix.example.com:70000' has a port outside 1-65535"),
+    ('server', {'m.server': 8448}, 'server: m.server 8448 is not a string'),
+    ('client', {}, 'client: m.homeserver.base_url is required'),
+    ('client', {'m.homeserver': {}}, 'client: m.homeserver.base_url is required'),
+    ('client', {'m.homeserver': 'https://matrix.example.com'}, 'client: m.homeserver must be an object'),
+    ('client', {'m.homeserver': {'base_url': 'matrix.example.com'}},
+     "client: m.homeserver.base_url 'matrix.example.com' is not an absolute http(s) URL"),
+    ('client', {'m.homeserver': {'base_url': 'https://matrix.example.com"'}}, 'client: m.homeserver.base_url'),
+    ('client', {'m.homeserver': {'base_url': 'https://matrix .example.com'}}, 'contains whitespace'),
+    ('client', dict(HOMESERVER, **{'m.identity_server': {'base_url': 'ldap://id.example.com'}}),
+     "client: m.identity_server.base_url 'ldap://id.example.com' is not an absolute http(s) URL"),
+    ('client', dict(HOMESERVER, **{'m.identity_server': {}}), 'client: m.identity_server.base_url is required'),
+    ('client', dict(HOMESERVER, element={'x': 1}), 'client: element is not a namespaced key in Java package style'),
+    ('client', dict(HOMESERVER, **{'org.matrix.msc2965.authentication': {'issuer': '', 'account': ''}}),
+     "client: org.matrix.msc2965.authentication.issuer '' is not an absolute http(s) URL"),
+    ('client', dict(HOMESERVER, **{'org.matrix.msc2965.authentication': {'issuer': 'https://auth.example.com/', 'account': 'x'}}),
+     "client: org.matrix.msc2965.authentication.account 'x' is not an absolute http(s) URL"),
+    ('client', dict(HOMESERVER, **{'m.tile_server': {'map_style_url': ''}}), "client: m.tile_server.map_style_url ''"),
+    ('client', dict(HOMESERVER, **{'org.matrix.msc3575.proxy': {'url': 'sync.example.com'}}), 'client: org.matrix.msc3575.proxy.url'),
+    ('client', dict(HOMESERVER, **{'m.integrations': {'managers': [{'api_url': 'x', 'ui_url': 'https://i.example.com'}]}}),
+     "client: m.integrations.managers[0].api_url 'x'"),
+    ('client', dict(HOMESERVER, **{'io.element.jitsi': {'preferredDomain': 'https://jitsi.example.com'}}),
+     "client: io.element.jitsi.preferredDomain 'https://jitsi.example.com'"),
+    ('support', {}, 'support: needs a non-empty "contacts" list or a "support_page"'),
+    ('support', {'contacts': []}, 'support: needs a non-empty "contacts" list or a "support_page"'),
+    ('support', {'contacts': {}}, 'support: contacts must be a list'),
+    ('support', {'contacts': [{'matrix_id': '@admin:example.com'}]}, 'support: contacts[0].role is required'),
+    ('support', {'contacts': [{'role': 'm.role.admin'}]}, 'support: contacts[0] needs at least one of matrix_id or email_address'),
+    ('support', {'contacts': [{'role': 'm.role.admin', 'matrix_id': 'admin@example.com'}]},
+     "support: contacts[0].matrix_id 'admin@example.com' is not a user ID"),
+    ('support', {'contacts': [{'role': 'm.role.admin', 'email_address': 'admin'}]},
+     "support: contacts[0].email_address 'admin' is not a plausible e-mail address"),
+    ('support', {'contacts': [{'role': 'Admin', 'email_address': 'admin@example.com'}]},
+     "support: contacts[0].role 'Admin' is neither m.role.admin, m.role.security nor a namespaced identifier"),
+    ('support', {'contacts': ['admin@example.com']}, 'support: contacts[0] must be an object'),
+    ('support', {'support_page': 'example.com/support'}, "support: support_page 'example.com/support' is not an absolute http(s) URL"),
+    ('server', ['m.server'], 'server: must be a JSON object, not list'),
+    ('client', {'m.homeserver': {'base_url': 'https://matrix.example.com'}, 'com.example.x': float('nan')}, 'cannot be serialised as JSON'),
+    ('mautrix', {'fi.mau.bridges': ['x' * documents.MAX_DOCUMENT_BYTES]}, 'mautrix: serialises to'),
+])
+def test_invalid_documents(name, document, message):
+    errors = errors_of(name, document)
+    assert any(error.startswith(message) or message in error for error in errors), errors
+
+
+@pytest.mark.parametrize('name, document, message', [
+    ('client', {'m.homeserver': {'base_url': 'http://matrix.example.com'}}, 'uses plain http'),
+    ('server', {'m.server': 'Matrix.Example.com'}, 'upper-case'),
+    ('support', {'contacts': [{'role': 'm.role.moderator', 'email_address': 'mods@example.com'}]}, 'not a role of the Matrix spec'),
+])
+def test_warnings(name, document, message):
+    assert errors_of(name, document) == []
+    assert any(message in warning for warning in warnings_of(name, document))
+
+
+def test_size_limit_is_exclusive():
+    padding = documents.MAX_DOCUMENT_BYTES - len(documents.serialize({'k': ''}))
+    assert errors_of('other', {'k': 'x' * (padding - 1)}) == []
+    assert errors_of('other', {'k': 'x' * padding})
+
+
+def test_serialize_is_stable_sorted_and_utf8():
+    data = documents.serialize({'b': 1, 'a': {'d': 'é', 'c': [1, 2]}})
+    assert data == '{\n    "a": {\n        "c": [\n            1,\n            2\n        ],\n        "d": "é"\n    },\n    "b": 1\n}\n'.encode('utf-8')
+    assert json.loads(data.decode('utf-8')) == {'b': 1, 'a': {'d': 'é', 'c': [1, 2]}}
+
+
+def test_validate_documents_splits_errors_and_warnings_and_checks_names():
+    errors, warnings = documents.validate_documents({
+        'client': {'m.homeserver': {'base_url': 'http://matrix.example.com'}},
+        '../escape': {},
+        '.hidden': {},
+    })
+    assert len(errors) == 2 and all('is not a plain file name' in e for e in errors)
+    assert warnings == ["client: m.homeserver.base_url 'http://matrix.example.com' uses plain http: clients expect https"]

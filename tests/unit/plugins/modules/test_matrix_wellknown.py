@@ -1,0 +1,236 @@
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The matrix_wellknown module, run in-process against a temporary directory."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown
+
+SERVER = {'m.server': 'matrix.example.com:443'}
+CLIENT = {'m.homeserver': {'base_url': 'https://matrix.example.com'}}
+SUPPORT = {'contacts': [{'role': 'm.role.admin', 'email_address': 'admin@example.com'}]}
+
+
+class Exit(Exception):
+    def __init__(self, result, failed):
+        super().__init__(result)
+        self.result = result
+        self.failed = failed
+
+
+@pytest.fixture(autouse=True)
+def capture_exit(monkeypatch):
+    def exit_json(self, **result):
+        raise Exit(result, False)
+
+    def fail_json(self, msg, **result):
+        result['msg'] = msg
+        raise Exit(result, True)
+
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+
+
+def run(args, check_mode=False, diff=False):
+    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    with patch_module_args(args):
+        with pytest.raises(Exit) as info:
+            matrix_wellknown.main()
+    return info.value.result, info.value.failed
+
+
+def expected_bytes(document):
+    return (json.dumps(document, sort_keys=True, indent=4, ensure_ascii=False) + '\n').encode('utf-8')
+
+
+def snapshot(directory):
+    """Names, contents and inodes of every file under a directory."""
+    found = {}
+    for root, dummy, names in os.walk(str(directory)):
+        for name in names:
+            path = os.path.join(root, name)
+            with open(path, 'rb') as handle:
+                found[os.path.relpath(path, str(directory))] = (handle.read(), os.stat(path).st_ino)
+    return found
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(str(path)).st_mode)
+
+
+def test_creates_directory_and_documents(tmp_path):
+    target = tmp_path / 'public' / '.well-known' / 'matrix'
+    result, failed = run(dict(path=str(target), server=SERVER, client=CLIENT, support=SUPPORT))
+    assert not failed and result['changed']
+    assert result['states'] == {'server': 'created', 'client': 'created', 'support': 'created'}
+    for name, document in (('server', SERVER), ('client', CLIENT), ('support', SUPPORT)):
+        assert (target / name).read_bytes() == expected_bytes(document)
+        assert mode_of(target / name) == 0o644
+    assert mode_of(target) == 0o755
+    assert mode_of(tmp_path / 'public') == 0o755
+
+
+def test_rerun_changes_nothing_and_does_not_rewrite(tmp_path):
+    args = dict(path=str(tmp_path), server=SERVER, client=CLIENT)
+    run(args)
+    before = snapshot(tmp_path)
+    result, failed = run(args)
+    assert not failed and not result['changed']
+    assert result['states'] == {'server': 'unchanged', 'client': 'unchanged'}
+    assert snapshot(tmp_path) == before
+
+
+def test_check_mode_writes_nothing(tmp_path):
+    target = tmp_path / 'new'
+    result, failed = run(dict(path=str(target), server=SERVER, client=CLIENT), check_mode=True)
+    assert not failed and result['changed']
+    assert result['states'] == {'server': 'created', 'client': 'created'}
+    assert not target.exists()
+
+
+def test_check_mode_reports_update_without_writing(tmp_path):
+    run(dict(path=str(tmp_path), server=SERVER))
+    before = snapshot(tmp_path)
+    result, dummy = run(dict(path=str(tmp_path), server={'m.server': 'other.example.com:443'}), check_mode=True)
+    assert result['changed'] and result['states'] == {'server': 'updated'}
+    assert snapshot(tmp_path) == before
+    result, dummy = run(dict(path=str(tmp_path), server=SERVER), check_mode=True)
+    assert not result['changed']
+
+
+def test_update_replaces_the_file_by_rename(tmp_path):
+    run(dict(path=str(tmp_path), server=SERVER))
+    old_inode = os.stat(str(tmp_path / 'server')).st_ino
+    new = {'m.server': 'matrix.example.com:8448'}
+    result, dummy = run(dict(path=str(tmp_path), server=new))
+    assert result['changed'] and result['states'] == {'server': 'updated'}
+    assert (tmp_path / 'server').read_bytes() == expected_bytes(new)
+    assert os.stat(str(tmp_path / 'server')).st_ino != old_inode
+    assert sorted(os.listdir(str(tmp_path))) == ['server']
+
+
+def test_diff_mode_shows_content(tmp_path):
+    run(dict(path=str(tmp_path), server=SERVER))
+    new = {'m.server': 'matrix.example.com:8448'}
+    result, dummy = run(dict(path=str(tmp_path), server=new, client=CLIENT), diff=True)
+    diffs = {d['after_header']: d for d in result['diff'] if 'after_header' in d}
+    server_diff = diffs['%s/server (content)' % tmp_path]
+    assert server_diff['before'] == expected_bytes(SERVER).decode()
+    assert server_diff['after'] == expected_bytes(new).decode()
+    assert diffs['%s/client (content)' % tmp_path]['before'] == ''
+    result, dummy = run(dict(path=str(tmp_path), server=new), diff=False)
+    assert 'diff' not in result
+
+
+def test_absent_removes_and_leaves_others_alone(tmp_path):
+    run(dict(path=str(tmp_path), server=SERVER, client=CLIENT, support=SUPPORT))
+    result, dummy = run(dict(path=str(tmp_path), client=CLIENT, absent=['support', 'mautrix']))
+    assert result['changed']
+    assert result['states'] == {'client': 'unchanged', 'support': 'removed', 'mautrix': 'absent'}
+    assert sorted(os.listdir(str(tmp_path))) == ['client', 'server']
+    result, dummy = run(dict(path=str(tmp_path), client=CLIENT, absent=['support']))
+    assert not result['changed'] and result['states']['support'] == 'absent'
+
+
+def test_other_documents_are_written(tmp_path):
+    mautrix = {'fi.mau.bridges': [{'name': 'whatsapp'}]}
+    result, failed = run(dict(path=str(tmp_path), documents={'mautrix': mautrix}))
+    assert not failed and result['states'] == {'mautrix': 'created'}
+    assert (tmp_path / 'mautrix').read_bytes() == expected_bytes(mautrix)
+
+
+def test_mode_change_alone_is_a_change(tmp_path):
+    run(dict(path=str(tmp_path), server=SERVER))
+    os.chmod(str(tmp_path / 'server'), 0o600)
+    os.chmod(str(tmp_path), 0o700)
+    result, dummy = run(dict(path=str(tmp_path), server=SERVER))
+    assert result['changed'] and result['states'] == {'server': 'updated'}
+    assert mode_of(tmp_path / 'server') == 0o644 and mode_of(tmp_path) == 0o755
+    result, dummy = run(dict(path=str(tmp_path), server=SERVER, mode='0640', directory_mode='0750'))
+    assert mode_of(tmp_path / 'server') == 0o640 and mode_of(tmp_path) == 0o750
+
+
+@pytest.mark.parametrize('args, message', [
+    (dict(server={'m.server': 'https://matrix.example.com'}), "server: m.server 'https://matrix.example.com' must not include a scheme"),
+    (dict(client={'m.homeserver': {'base_url': 'matrix.example.com'}}),
+     "client: m.homeserver.base_url 'matrix.example.com' is not an absolute http(s) URL"),
+    (dict(support={}), 'support: needs a non-empty "contacts" list'),
+    (dict(client=CLIENT, documents={'client': CLIENT}), 'documents.client duplicates the client option'),
+    (dict(client=CLIENT, absent=['client']), 'absent: client is also given as a document'),
+    (dict(absent=['../../etc/passwd']), "absent: '../../etc/passwd' is not a plain file name"),
+    (dict(documents={'.htaccess': {}}), "'.htaccess' is not a plain file name"),
+])
+def test_invalid_input_fails_and_changes_nothing(tmp_path, args, message):
+    run(dict(path=str(tmp_path), server=SERVER, client=CLIENT))
+    before = snapshot(tmp_path)
+    # A valid server document alongside the invalid one must not be written either.
+    result, failed = run(dict({'path': str(tmp_path), 'server': {'m.server': 'new.example.com'}}, **args))
+    assert failed
+    assert message in result['msg']
+    assert snapshot(tmp_path) == before
+
+
+def test_every_error_is_reported_at_once(tmp_path):
+    result, failed = run(dict(path=str(tmp_path), server={}, client={}, support={'contacts': [{}]}))
+    assert failed
+    assert len(result['errors']) == 4, result['errors']
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_warnings_are_emitted(tmp_path):
+    result, failed = run(dict(path=str(tmp_path), client={'m.homeserver': {'base_url': 'http://matrix.example.com'}}))
+    assert not failed
+    assert result['warnings_found'] == ["client: m.homeserver.base_url 'http://matrix.example.com' uses plain http: clients expect https"]
+
+
+def test_path_is_a_file(tmp_path):
+    target = tmp_path / 'file'
+    target.write_text('x')
+    result, failed = run(dict(path=str(target), server=SERVER))
+    assert failed and result['msg'] == '%s exists and is not a directory' % target
+
+
+def test_path_below_a_file(tmp_path):
+    (tmp_path / 'file').write_text('x')
+    result, failed = run(dict(path=str(tmp_path / 'file' / 'matrix'), server=SERVER))
+    assert failed and 'is not a directory' in result['msg']
+
+
+def test_path_is_a_dangling_symlink(tmp_path):
+    os.symlink(str(tmp_path / 'missing'), str(tmp_path / 'link'))
+    result, failed = run(dict(path=str(tmp_path / 'link'), server=SERVER))
+    assert failed and 'dangling symbolic link' in result['msg']
+    assert not (tmp_path / 'missing').exists()
+
+
+def test_document_path_is_a_directory(tmp_path):
+    (tmp_path / 'client').mkdir()
+    result, failed = run(dict(path=str(tmp_path), server=SERVER, client=CLIENT))
+    assert failed and result['msg'] == '%s/client is a directory, not a document file' % tmp_path
+    assert not (tmp_path / 'server').exists()
+
+
+def test_failed_write_keeps_the_old_file_and_says_why(tmp_path, monkeypatch):
+    run(dict(path=str(tmp_path), server=SERVER))
+    before = snapshot(tmp_path)
+
+    def no_space(fd, mode):
+        os.close(fd)
+        raise OSError(errno.ENOSPC, 'No space left on device')
+
+    monkeypatch.setattr(os, 'fdopen', no_space)
+    result, failed = run(dict(path=str(tmp_path), server={'m.server': 'other.example.com'}))
+    assert failed
+    assert result['msg'] == 'cannot write %s/server: no space left on the device' % tmp_path
+    assert snapshot(tmp_path) == before
