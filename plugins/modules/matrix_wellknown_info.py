@@ -1,0 +1,324 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: matrix_wellknown_info
+short_description: Check a live Matrix discovery setup (C(/.well-known/matrix/*), federation, client endpoints)
+version_added: 0.1.0
+description:
+  - Fetches C(https://<host>/.well-known/matrix/server), C(client) and C(support) the way Matrix servers and clients
+    do (redirects followed hop by hop, at most 10; bodies read with a bound), and checks status, JSON, the documents
+    against the Matrix specification, C(Content-Type), C(Cache-Control), size, and CORS on C(client) and C(support)
+    (on the document, on every redirect in front of it, and for an C(OPTIONS) preflight).
+  - Resolves the server name for federation as the specification describes (explicit port, C(m.server) of the
+    server document, SRV records C(_matrix-fed._tcp) then C(_matrix._tcp), then port 8448) and calls
+    C(/_matrix/federation/v1/version) there with the TLS name and C(Host) header a remote server would use.
+    Signing keys are not verified.
+  - Calls C(/_matrix/client/versions) under C(m.homeserver.base_url) of the client document, and
+    C(/_matrix/identity/v2) under C(m.identity_server.base_url) when present.
+  - Read-only. Findings are returned in RV(problems) and never fail the task; the task fails only for invalid options.
+    Use RV(ok) in an M(ansible.builtin.assert) to fail a play on errors.
+  - The checks run on the host the module runs on; run it on C(localhost) (or a host outside the web server) to see
+    what the rest of the world sees.
+author:
+  - matrix.wellknown contributors (@matrix-wellknown)
+requirements:
+  - dnspython, for SRV lookups and for O(nameservers). Without it, RV(problems) holds a C(dns-library-missing)
+    problem when a lookup was needed.
+options:
+  server_name:
+    description:
+      - The Matrix server name, the part after C(:) in user IDs, for example C(example.com).
+      - It may have a port (C(example.com:8448)); then, as the specification says, remote servers connect there
+        directly and never read the server document. The documents are always fetched on port 443 of the host.
+    type: str
+    required: true
+  connect_to:
+    description:
+      - Connections to C(HOST:PORT) go to C(CONNECT_HOST:CONNECT_PORT) instead, while the TLS name (SNI), the
+        certificate check and the C(Host) header keep the original name, like the C(--connect-to) option of curl.
+      - Each entry is C(HOST:PORT:CONNECT_HOST:CONNECT_PORT), IPv6 addresses in brackets. An empty C(HOST) or C(PORT)
+        matches any; an empty C(CONNECT_HOST) or C(CONNECT_PORT) keeps the original. The first matching entry wins.
+      - Applies to every connection the module makes (documents, federation, including SRV targets, client versions,
+        identity server). Use it to test a new server before changing DNS.
+    type: list
+    elements: str
+    default: []
+  ca_path:
+    description:
+      - A file or directory of CA certificates (PEM) to trust instead of the system's.
+    type: path
+  validate_certs:
+    description:
+      - Whether TLS certificates are verified. Turning this off hides certificate problems that break federation and
+        clients; it is meant for experiments only.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds allowed for each request (connection, TLS handshake, answer and body together) and for each DNS lookup.
+    type: float
+    default: 10
+  nameservers:
+    description:
+      - DNS servers for SRV and address lookups, each C(ADDRESS) or C(ADDRESS:PORT) (IPv6 with a port as
+        C([ADDRESS]:PORT)). When given, every name is resolved through them only (requires dnspython).
+      - By default SRV records come from the system's DNS configuration and addresses from the system resolver.
+    type: list
+    elements: str
+    default: []
+  expected:
+    description:
+      - The documents that should be served, to catch stale copies (for example a hand-copied file on the base domain
+        that misses newer keys). A served document that differs (compared as parsed JSON) is a C(stale-document) error,
+        and so is an expected document that is not served.
+    type: dict
+    suboptions:
+      server:
+        description: The expected C(/.well-known/matrix/server) document.
+        type: dict
+      client:
+        description: The expected C(/.well-known/matrix/client) document.
+        type: dict
+      support:
+        description: The expected C(/.well-known/matrix/support) document.
+        type: dict
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module never changes anything, so it runs the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - Every problem has a stable C(code); the collection's C(docs/checker.md) lists them with the fix for each.
+  - CORS is checked with the origin C(https://matrix-wellknown-check.invalid); a correct setup answers
+    C(Access-Control-Allow-Origin) with C(*).
+seealso:
+  - module: matrix.wellknown.matrix_wellknown
+  - name: Matrix server-server API, resolving server names
+    description: How remote servers find the federation endpoint of a server name.
+    link: https://spec.matrix.org/latest/server-server-api/#resolving-server-names
+  - name: Matrix client-server API, server discovery
+    description: How clients use C(/.well-known/matrix/client).
+    link: https://spec.matrix.org/latest/client-server-api/#server-discovery
+"""
+
+EXAMPLES = r"""
+- name: Check the public setup of example.com
+  matrix.wellknown.matrix_wellknown_info:
+    server_name: example.com
+  register: matrix_discovery
+
+- name: Fail when something is broken
+  ansible.builtin.assert:
+    that: matrix_discovery.ok
+    fail_msg: "{{ matrix_discovery.problems | selectattr('severity', 'equalto', 'error') | map(attribute='message') | list }}"
+
+- name: Check a new web server before the DNS cut-over, and compare with the documents it should serve
+  matrix.wellknown.matrix_wellknown_info:
+    server_name: example.com
+    connect_to:
+      - "example.com:443:203.0.113.10:443"
+      - "matrix.example.com:443:203.0.113.10:443"
+    expected:
+      server:
+        m.server: matrix.example.com:443
+      client:
+        m.homeserver:
+          base_url: https://matrix.example.com
+  register: matrix_discovery
+  delegate_to: localhost
+
+- name: Look up SRV records with a given name server
+  matrix.wellknown.matrix_wellknown_info:
+    server_name: example.org
+    nameservers:
+      - 192.0.2.53
+      - "[2001:db8::53]:5353"
+    timeout: 5
+"""
+
+RETURN = r"""
+ok:
+  description: Whether no problem has severity C(error).
+  returned: always
+  type: bool
+  sample: false
+problems:
+  description: Everything found wrong, in the order the checks ran.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    document:
+      description: The document the problem belongs to (C(server), C(client) or C(support)), or null for federation and DNS.
+      type: str
+      sample: client
+    severity:
+      description: C(error) (something breaks) or C(warning) (works, but is fragile or against a SHOULD of the specification).
+      type: str
+      sample: error
+    code:
+      description: A stable kebab-case identifier, such as C(cors-missing) or C(federation-failed).
+      type: str
+      sample: cors-missing
+    message:
+      description: What is wrong and what to change.
+      type: str
+      sample: >-
+        https://example.com/.well-known/matrix/client has no Access-Control-Allow-Origin header for a cross-origin GET:
+        add the header Access-Control-Allow-Origin: * (browser clients such as Element Web cannot read it otherwise).
+  sample:
+    - document: client
+      severity: error
+      code: cors-missing
+      message: >-
+        https://example.com/.well-known/matrix/client has no Access-Control-Allow-Origin header for a cross-origin GET:
+        add the header Access-Control-Allow-Origin: * (browser clients such as Element Web cannot read it otherwise).
+documents:
+  description: The served documents as parsed JSON, keyed C(server), C(client), C(support); null when absent or unreadable.
+  returned: always
+  type: dict
+  sample:
+    server:
+      m.server: matrix.example.com:443
+    client:
+      m.homeserver:
+        base_url: https://matrix.example.com
+    support: null
+federation:
+  description: How remote servers reach the server name, and what answered.
+  returned: always
+  type: dict
+  contains:
+    method:
+      description:
+        - V(explicit) (the server name has a port or is an IP address), V(well-known) (C(m.server) of the server document),
+          V(srv) (SRV record of the server name) or V(fallback) (port 8448 of the server name).
+      type: str
+      sample: well-known
+    server_name:
+      description: The server name checked.
+      type: str
+      sample: example.com
+    delegated_server_name:
+      description: C(m.server) of the server document when it was used, else null.
+      type: str
+      sample: matrix.example.com:443
+    host:
+      description: The host connected to (the SRV target, delegated host, or server name).
+      type: str
+      sample: matrix.example.com
+    port:
+      description: The port connected to.
+      type: int
+      sample: 443
+    tls_name:
+      description: The name the certificate must be valid for (also sent as SNI, unless it is an IP address).
+      type: str
+      sample: matrix.example.com
+    host_header:
+      description: The C(Host) header sent.
+      type: str
+      sample: matrix.example.com:443
+    srv:
+      description: The SRV records found, best first, each with C(name), C(priority), C(weight), C(port) and C(target).
+      type: list
+      elements: dict
+      sample: []
+    version:
+      description: The C(server) object of C(/_matrix/federation/v1/version), or null when it did not answer.
+      type: dict
+      sample: {"name": "Synapse", "version": "1.120.0"}
+  sample:
+    method: well-known
+    server_name: example.com
+    delegated_server_name: matrix.example.com:443
+    host: matrix.example.com
+    port: 443
+    tls_name: matrix.example.com
+    host_header: matrix.example.com:443
+    srv: []
+    version: {"name": "Synapse", "version": "1.120.0"}
+client:
+  description: What clients find through the client document.
+  returned: always
+  type: dict
+  contains:
+    base_url:
+      description: C(m.homeserver.base_url), or null when the client document has none.
+      type: str
+      sample: https://matrix.example.com
+    versions:
+      description: The C(versions) list of C(/_matrix/client/versions), or null when it failed.
+      type: list
+      elements: str
+      sample: ["v1.11", "v1.12"]
+    identity_server:
+      description: C(m.identity_server.base_url), or null.
+      type: str
+      sample: https://vector.im
+  sample:
+    base_url: https://matrix.example.com
+    versions: ["v1.11", "v1.12"]
+    identity_server: null
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.matrix.wellknown.plugins.module_utils.checker import Checker
+from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import check_server_name
+from ansible_collections.matrix.wellknown.plugins.module_utils.http import Client, parse_connect_to
+from ansible_collections.matrix.wellknown.plugins.module_utils.resolver import Resolver, parse_nameservers
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            server_name=dict(type='str', required=True),
+            connect_to=dict(type='list', elements='str', default=[]),
+            ca_path=dict(type='path'),
+            validate_certs=dict(type='bool', default=True),
+            timeout=dict(type='float', default=10),
+            nameservers=dict(type='list', elements='str', default=[]),
+            expected=dict(type='dict', options=dict(
+                server=dict(type='dict'),
+                client=dict(type='dict'),
+                support=dict(type='dict'),
+            )),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    problem = check_server_name(params['server_name'])
+    if problem:
+        module.fail_json(msg='server_name %r %s' % (params['server_name'], problem))
+    if not params['timeout'] > 0:
+        module.fail_json(msg='timeout must be a number of seconds greater than 0, not %r' % params['timeout'])
+    rules, errors = parse_connect_to(params['connect_to'])
+    nameservers, more_errors = parse_nameservers(params['nameservers'])
+    errors.extend(more_errors)
+    if errors:
+        module.fail_json(msg='; '.join(errors))
+
+    resolver = Resolver(nameservers, timeout=params['timeout'])
+    try:
+        client = Client(connect_to=rules, ca_path=params['ca_path'], validate_certs=params['validate_certs'],
+                        timeout=params['timeout'], resolve=resolver.addresses)
+    except (OSError, ValueError) as exc:
+        module.fail_json(msg='ca_path %s cannot be loaded as PEM CA certificates: %s' % (params['ca_path'], exc))
+    result = Checker(params['server_name'], client, resolver, params['expected']).run()
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == '__main__':
+    main()
