@@ -172,8 +172,10 @@ class Checker(object):
                 return
         self.problems.append(Problem(document, severity, code, message))
 
-    def _library_missing(self, exc):
-        self.add(None, ERROR, DNS_LIBRARY_MISSING, exc.message)
+    def _library_missing(self, message):
+        # One problem says it all, whichever lookup hit it first.
+        if not any(problem.code == DNS_LIBRARY_MISSING for problem in self.problems):
+            self.add(None, ERROR, DNS_LIBRARY_MISSING, message)
 
     def run(self):
         for name in SPEC_DOCUMENTS:
@@ -220,7 +222,7 @@ class Checker(object):
 
     def _fetch_failed(self, document, url, exc, host, port):
         if exc.code == DNS_LIBRARY_MISSING:
-            self._library_missing(exc)
+            self._library_missing(exc.message)
             return
         hint = _FETCH_HINTS.get(exc.code, '') % dict(host=host, port=port)
         self.add(document, ERROR, exc.code, 'GET %s failed: %s. %s' % (url, exc.message, hint))
@@ -254,10 +256,10 @@ class Checker(object):
         self._check_headers(name, final_url, response, cors, cors_severity)
         if response.truncated:
             self.add(name, ERROR, 'too-large', '%s is larger than %d bytes (reading stopped there): Matrix servers read at most '
-                     '50 KiB (%d bytes); serve a small document' % (final_url, len(response.body), MAX_DOCUMENT_BYTES))
+                     '50 KiB (%d bytes); serve a small document.' % (final_url, len(response.body), MAX_DOCUMENT_BYTES))
             return None
         if len(response.body) >= MAX_DOCUMENT_BYTES:
-            self.add(name, ERROR, 'too-large', '%s is %d bytes: Matrix servers read at most 50 KiB (%d bytes); shrink it'
+            self.add(name, ERROR, 'too-large', '%s is %d bytes: Matrix servers read at most 50 KiB (%d bytes); shrink it.'
                      % (final_url, len(response.body), MAX_DOCUMENT_BYTES))
 
         document, code, detail = parse_json(response.body)
@@ -271,7 +273,7 @@ class Checker(object):
                 continue
             where = ' %s' % finding.path if finding.path else ''
             self.add(name, finding.severity, 'invalid-document', 'The served %s document is invalid:%s %s.'
-                     % (name, where, finding.message))
+                     % (name, where, finding.message.rstrip('.')))
         if name in self.expected and self.expected[name] != document:
             self.add(name, ERROR, 'stale-document', 'The %s document served at %s differs from the expected one (%s): '
                      'replace the copy served there with the current document.'
@@ -365,7 +367,7 @@ class Checker(object):
                 code = getattr(exc, 'code', 'dns-error')
                 message = getattr(exc, 'message', None) or str(exc)
                 if code == DNS_LIBRARY_MISSING:
-                    self.add(None, ERROR, code, '%s SRV records were not looked up.' % message)
+                    self._library_missing('%s SRV records were not looked up.' % message)
                     return []
                 self.add(None, ERROR, 'dns-error', 'The SRV lookup of %s failed: %s. Remote servers cannot tell whether '
                          'federation is delegated by SRV; fix the name server.' % (record_name, message))
@@ -460,7 +462,7 @@ class Checker(object):
                                            connect_host=host, connect_port=port)
         except FetchError as exc:
             if exc.code == DNS_LIBRARY_MISSING:
-                self._library_missing(exc)
+                self._library_missing(exc.message)
             return 'failed: %s' % exc.message
         if response.status != 200:
             return 'answered %s instead of 200' % _status(response)

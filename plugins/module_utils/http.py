@@ -358,6 +358,9 @@ class Client(object):
                     break
                 body += chunk
             truncated = len(body) > max_body
+            if not truncated and response.length:
+                # http.client returns a short body quietly when the connection closes early.
+                raise http.client.IncompleteRead(body, response.length)
             result = Response(response.status, response.reason, response.getheaders(), body[:max_body], truncated, url)
             response.close()
             return result

@@ -1,0 +1,522 @@
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The discovery checker's logic, against a fake HTTP client and a fake resolver (no network)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.matrix.wellknown.plugins.module_utils import checker
+from ansible_collections.matrix.wellknown.plugins.module_utils.checker import Checker, describe_difference, parse_json
+from ansible_collections.matrix.wellknown.plugins.module_utils.http import FetchError, Response
+from ansible_collections.matrix.wellknown.plugins.module_utils.resolver import DnsError
+
+BASE = 'https://example.com/.well-known/matrix/'
+FEDERATION = '/_matrix/federation/v1/version'
+SERVER = {'m.server': 'matrix.example.com:443'}
+CLIENT = {'m.homeserver': {'base_url': 'https://matrix.example.com'},
+          'm.identity_server': {'base_url': 'https://identity.example.com'}}
+SUPPORT = {'contacts': [{'role': 'm.role.admin', 'email_address': 'admin@example.com'}]}
+GOOD_HEADERS = [('Content-Type', 'application/json'), ('Cache-Control', 'max-age=3600'),
+                ('Access-Control-Allow-Origin', '*')]
+VERSION = {'server': {'name': 'Synapse', 'version': '1.120.0'}}
+
+
+def respond(document=None, status=200, headers=None, body=None, truncated=False):
+    if body is None:
+        body = b'' if document is None else json.dumps(document).encode('utf-8')
+    return Response(status, 'Reason', GOOD_HEADERS if headers is None else headers, body, truncated)
+
+
+def redirect(location, status=301, cors=True):
+    headers = [('Location', location)] + ([('Access-Control-Allow-Origin', '*')] if cors else [])
+    return Response(status, 'Moved', headers, b'')
+
+
+def without(headers, name):
+    return [(key, value) for key, value in headers if key.lower() != name.lower()]
+
+
+def good_routes():
+    """A correct deployment: example.com delegates to matrix.example.com:443."""
+    return {
+        ('GET', BASE + 'server'): respond(SERVER),
+        ('GET', BASE + 'client'): respond(CLIENT),
+        ('GET', BASE + 'support'): respond(SUPPORT),
+        ('OPTIONS', BASE + 'client'): respond(status=204),
+        ('OPTIONS', BASE + 'support'): respond(status=204),
+        ('GET', 'https://matrix.example.com:443' + FEDERATION): respond(VERSION),
+        ('GET', 'https://matrix.example.com/_matrix/client/versions'): respond({'versions': ['v1.11', 'v1.12']}),
+        ('GET', 'https://identity.example.com/_matrix/identity/v2'): respond({}),
+    }
+
+
+class FakeClient(object):
+    """Answers from a table keyed by (method, url); anything else is a 404. Records every call."""
+
+    def __init__(self, routes):
+        self.routes = routes
+        self.calls = []
+
+    def request(self, method, url, headers=None, tls_name=None, host_header=None, connect_host=None, connect_port=None,
+                max_body=None):
+        self.calls.append(dict(method=method, url=url, headers=headers, tls_name=tls_name, host_header=host_header,
+                               connect_host=connect_host, connect_port=connect_port))
+        answer = self.routes.get((method, url), Response(404, 'Not Found', [], b'not found'))
+        if isinstance(answer, Exception):
+            raise answer
+        answer.url = url
+        return answer
+
+
+class FakeResolver(object):
+    def __init__(self, srv=None, errors=None, cnames=None):
+        self.records = srv or {}
+        self.errors = errors or {}
+        self.cnames = cnames or {}
+        self.calls = []
+
+    def srv(self, name):
+        self.calls.append(name)
+        if name in self.errors:
+            raise self.errors[name]
+        return [dict(record) for record in self.records.get(name, [])]
+
+    def canonical_name(self, host):
+        return self.cnames.get(host, host)
+
+
+def run(routes=None, server_name='example.com', resolver=None, expected=None):
+    client = FakeClient(good_routes() if routes is None else routes)
+    resolver = resolver or FakeResolver()
+    result = Checker(server_name, client, resolver, expected).run()
+    return result, client, resolver
+
+
+def codes(result):
+    return [(problem['document'], problem['severity'], problem['code']) for problem in result['problems']]
+
+
+def srv_record(target, port, priority=10, weight=5):
+    return dict(priority=priority, weight=weight, port=port, target=target)
+
+
+# --- a correct deployment ---------------------------------------------------
+
+def test_correct_deployment_has_no_problem():
+    result, client, resolver = run()
+    assert result['problems'] == []
+    assert result['ok'] is True
+    assert result['documents'] == dict(server=SERVER, client=CLIENT, support=SUPPORT)
+    assert result['federation'] == dict(
+        method='well-known', server_name='example.com', delegated_server_name='matrix.example.com:443',
+        host='matrix.example.com', port=443, tls_name='matrix.example.com', host_header='matrix.example.com:443',
+        srv=[], version=VERSION['server'])
+    assert result['client'] == dict(base_url='https://matrix.example.com', versions=['v1.11', 'v1.12'],
+                                    identity_server='https://identity.example.com')
+    # host:port in m.server: no SRV lookup at all.
+    assert resolver.calls == []
+
+
+def test_cors_documents_are_fetched_with_an_origin_and_preflighted():
+    dummy, client, dummy = run()
+    by_key = dict(((call['method'], call['url']), call) for call in client.calls)
+    assert by_key[('GET', BASE + 'client')]['headers'] == {'Origin': checker.ORIGIN}
+    assert by_key[('GET', BASE + 'server')]['headers'] is None
+    assert by_key[('OPTIONS', BASE + 'support')]['headers'] == {'Origin': checker.ORIGIN,
+                                                               'Access-Control-Request-Method': 'GET'}
+    assert ('OPTIONS', BASE + 'server') not in by_key
+
+
+# --- one fault at a time ------------------------------------------------------
+
+def _set(key, answer):
+    def change(routes):
+        routes[key] = answer
+    return change
+
+
+def _headers(name, drop=None, add=()):
+    def change(routes):
+        old = routes[('GET', BASE + name)]
+        headers = without(old.headers, drop) if drop else list(old.headers)
+        routes[('GET', BASE + name)] = respond(body=old.body, headers=headers + list(add))
+    return change
+
+
+def _redirect_client_without_cors(routes):
+    routes[('GET', BASE + 'client')] = redirect('https://www.example.com/.well-known/matrix/client', cors=False)
+    routes[('GET', 'https://www.example.com/.well-known/matrix/client')] = respond(CLIENT)
+
+
+def _redirect_chain(length):
+    def change(routes):
+        for hop in range(length):
+            source = BASE + 'server' if hop == 0 else 'https://example.com/hop%d' % hop
+            routes[('GET', source)] = redirect('/hop%d' % (hop + 1))
+        routes[('GET', 'https://example.com/hop%d' % length)] = respond(SERVER)
+    return change
+
+
+FAULTS = [
+    ('client without CORS', _headers('client', drop='Access-Control-Allow-Origin'), ('client', 'error', 'cors-missing')),
+    ('support without CORS', _headers('support', drop='Access-Control-Allow-Origin'), ('support', 'warning', 'cors-missing')),
+    ('CORS for another origin', _headers('client', drop='Access-Control-Allow-Origin',
+                                         add=[('Access-Control-Allow-Origin', 'https://app.element.io')]),
+     ('client', 'error', 'cors-missing')),
+    ('CORS header twice', _headers('client', add=[('Access-Control-Allow-Origin', '*')]), ('client', 'error', 'cors-missing')),
+    ('redirect without CORS', _redirect_client_without_cors, ('client', 'error', 'cors-missing-on-redirect')),
+    ('wrong content type', _headers('server', drop='Content-Type', add=[('Content-Type', 'text/plain')]),
+     ('server', 'warning', 'content-type')),
+    ('no content type', _headers('support', drop='Content-Type'), ('support', 'warning', 'content-type')),
+    ('no cache control', _headers('client', drop='Cache-Control'), ('client', 'warning', 'cache-control')),
+    ('preflight refused', _set(('OPTIONS', BASE + 'client'), respond(status=405, headers=[])),
+     ('client', 'warning', 'cors-preflight')),
+    ('preflight without CORS', _set(('OPTIONS', BASE + 'support'), respond(status=204, headers=[])),
+     ('support', 'warning', 'cors-preflight')),
+    ('preflight times out', _set(('OPTIONS', BASE + 'client'), FetchError('timeout', 'no answer')),
+     ('client', 'warning', 'cors-preflight')),
+    ('redirect loop', _set(('GET', BASE + 'server'), redirect(BASE + 'server')), ('server', 'error', 'redirect-loop')),
+    ('too many redirects', _redirect_chain(11), ('server', 'error', 'too-many-redirects')),
+    ('redirect without location', _set(('GET', BASE + 'support'), Response(302, 'Found', [], b'')),
+     ('support', 'error', 'bad-redirect')),
+    ('redirect to a bad URL', _set(('GET', BASE + 'support'), redirect('ftp://example.com/x')),
+     ('support', 'error', 'bad-redirect')),
+    ('redirect to plain http', _set(('GET', BASE + 'support'), redirect('http://example.com/s')),
+     ('support', 'warning', 'insecure-redirect')),
+    ('invalid JSON', _set(('GET', BASE + 'client'), respond(body=b'{"m.homeserver": ')), ('client', 'error', 'invalid-json')),
+    ('empty body', _set(('GET', BASE + 'server'), respond(body=b'')), ('server', 'error', 'invalid-json')),
+    ('NaN in JSON', _set(('GET', BASE + 'support'), respond(body=b'{"contacts": NaN}')), ('support', 'error', 'invalid-json')),
+    ('UTF-8 BOM', _set(('GET', BASE + 'server'), respond(body=b'\xef\xbb\xbf{}')), ('server', 'error', 'invalid-json')),
+    ('not UTF-8', _set(('GET', BASE + 'server'), respond(body=b'{"m.server": "\xff"}')), ('server', 'error', 'not-utf8')),
+    ('truncated body', _set(('GET', BASE + 'server'), respond(body=b'x' * 100, truncated=True)), ('server', 'error', 'too-large')),
+    ('over 50 KiB', _set(('GET', BASE + 'support'), respond(dict(SUPPORT, padding='x' * 52000))),
+     ('support', 'error', 'too-large')),
+    ('m.server with a scheme', _set(('GET', BASE + 'server'), respond({'m.server': 'https://matrix.example.com'})),
+     ('server', 'error', 'invalid-document')),
+    ('JSON array', _set(('GET', BASE + 'client'), respond([1])), ('client', 'error', 'invalid-document')),
+    ('empty support', _set(('GET', BASE + 'support'), respond({})), ('support', 'error', 'invalid-document')),
+    ('plain http base_url', _set(('GET', BASE + 'client'), respond({'m.homeserver': {'base_url': 'http://matrix.example.com'}})),
+     ('client', 'warning', 'invalid-document')),
+    ('client absent', _set(('GET', BASE + 'client'), respond(status=404, headers=[])), ('client', 'warning', 'not-found')),
+    ('client error status', _set(('GET', BASE + 'client'), respond(status=500, headers=[])), ('client', 'error', 'http-status')),
+    ('support forbidden', _set(('GET', BASE + 'support'), respond(status=403, headers=[])), ('support', 'error', 'http-status')),
+    ('TLS error', _set(('GET', BASE + 'server'), FetchError('tls-error', 'bad certificate')), ('server', 'error', 'tls-error')),
+    ('refused', _set(('GET', BASE + 'client'), FetchError('connection-failed', 'refused')),
+     ('client', 'error', 'connection-failed')),
+    ('timeout', _set(('GET', BASE + 'support'), FetchError('timeout', 'slow')), ('support', 'error', 'timeout')),
+    ('no DNS', _set(('GET', BASE + 'server'), FetchError('dns-error', 'NXDOMAIN')), ('server', 'error', 'dns-error')),
+    ('broken HTTP', _set(('GET', BASE + 'server'), FetchError('http-error', 'garbage')), ('server', 'error', 'http-error')),
+    ('versions fail', _set(('GET', 'https://matrix.example.com/_matrix/client/versions'), respond(status=502, headers=[])),
+     ('client', 'error', 'versions-failed')),
+    ('versions without list', _set(('GET', 'https://matrix.example.com/_matrix/client/versions'), respond({'versions': 'v1.1'})),
+     ('client', 'error', 'versions-failed')),
+    ('versions not JSON', _set(('GET', 'https://matrix.example.com/_matrix/client/versions'), respond(body=b'<html>')),
+     ('client', 'error', 'versions-failed')),
+    ('versions unreachable', _set(('GET', 'https://matrix.example.com/_matrix/client/versions'),
+                                  FetchError('connection-failed', 'refused')), ('client', 'error', 'versions-failed')),
+    ('identity server fails', _set(('GET', 'https://identity.example.com/_matrix/identity/v2'), respond(status=404, headers=[])),
+     ('client', 'error', 'identity-server-failed')),
+    ('federation 404', _set(('GET', 'https://matrix.example.com:443' + FEDERATION), respond(status=404)),
+     (None, 'error', 'federation-failed')),
+    ('federation without server object', _set(('GET', 'https://matrix.example.com:443' + FEDERATION), respond({'x': 1})),
+     (None, 'error', 'federation-failed')),
+    ('federation TLS error', _set(('GET', 'https://matrix.example.com:443' + FEDERATION), FetchError('tls-error', 'mismatch')),
+     (None, 'error', 'federation-failed')),
+]
+
+
+@pytest.mark.parametrize('change, expected', [fault[1:] for fault in FAULTS], ids=[fault[0] for fault in FAULTS])
+def test_each_fault_is_reported_with_its_code(change, expected):
+    routes = good_routes()
+    change(routes)
+    result = run(routes)[0]
+    assert expected in codes(result)
+    assert result['ok'] is (expected[1] != 'error' and all(problem['severity'] != 'error' for problem in result['problems']))
+    for problem in result['problems']:
+        assert problem['message'].endswith('.'), problem['message']
+
+
+@pytest.mark.parametrize('change, expected', [fault[1:] for fault in FAULTS if fault[2][1] == 'error'],
+                         ids=[fault[0] for fault in FAULTS if fault[2][1] == 'error'])
+def test_errors_make_ok_false(change, expected):
+    routes = good_routes()
+    change(routes)
+    assert run(routes)[0]['ok'] is False
+
+
+def test_redirect_on_client_is_followed_with_a_warning_and_cors_checked_per_hop():
+    routes = good_routes()
+    routes[('GET', BASE + 'client')] = redirect('https://www.example.com/a', status=302)
+    routes[('GET', 'https://www.example.com/a')] = redirect('/.well-known/matrix/client', status=308, cors=False)
+    routes[('GET', 'https://www.example.com/.well-known/matrix/client')] = respond(CLIENT)
+    result = run(routes)[0]
+    assert codes(result) == [('client', 'error', 'cors-missing-on-redirect'), ('client', 'warning', 'redirected')]
+    assert 'https://www.example.com/a' in result['problems'][0]['message']
+    assert result['documents']['client'] == CLIENT
+
+
+def test_ten_redirects_are_allowed():
+    routes = good_routes()
+    _redirect_chain(10)(routes)
+    result = run(routes)[0]
+    assert result['problems'] == []
+    assert result['documents']['server'] == SERVER
+
+
+def test_invalid_document_messages_name_the_field():
+    routes = good_routes()
+    routes[('GET', BASE + 'server')] = respond({'m.server': 'https://matrix.example.com'})
+    problem = run(routes)[0]['problems'][0]
+    assert problem['code'] == 'invalid-document'
+    assert 'm.server' in problem['message'] and 'scheme' in problem['message']
+
+
+def test_support_absent_is_fine():
+    routes = good_routes()
+    del routes[('GET', BASE + 'support')]
+    result = run(routes)[0]
+    assert result['problems'] == []
+    assert result['documents']['support'] is None
+
+
+def test_too_large_truncated_document_is_not_parsed():
+    routes = good_routes()
+    routes[('GET', BASE + 'client')] = respond(body=b'{' * 1000, truncated=True)
+    result = run(routes)[0]
+    assert codes(result) == [('client', 'error', 'too-large')]
+    assert result['documents']['client'] is None
+    assert result['client']['base_url'] is None
+
+
+def test_trailing_slash_on_base_url_is_tolerated():
+    routes = good_routes()
+    routes[('GET', BASE + 'client')] = respond({'m.homeserver': {'base_url': 'https://matrix.example.com/'}})
+    result, client, dummy = run(routes)
+    assert result['problems'] == []
+    assert result['client']['versions'] == ['v1.11', 'v1.12']
+    assert 'https://matrix.example.com/_matrix/client/versions' in [call['url'] for call in client.calls]
+
+
+def test_versions_endpoint_redirects_are_followed():
+    routes = good_routes()
+    routes[('GET', 'https://matrix.example.com/_matrix/client/versions')] = redirect('https://hs.example.com/_matrix/client/versions')
+    routes[('GET', 'https://hs.example.com/_matrix/client/versions')] = respond({'versions': ['v1.12']})
+    assert run(routes)[0]['client']['versions'] == ['v1.12']
+
+
+# --- expected documents --------------------------------------------------------
+
+@pytest.mark.parametrize('expected, problems', [
+    ({'server': SERVER, 'client': CLIENT, 'support': SUPPORT}, []),
+    ({'client': dict(CLIENT, **{'org.matrix.msc4143.rtc_foci': [{'type': 'livekit'}]})},
+     [('client', 'error', 'stale-document')]),
+    ({'server': {'m.server': 'matrix.example.com:8448'}}, [('server', 'error', 'stale-document')]),
+    ({'server': None, 'client': None}, []),
+])
+def test_expected_documents(expected, problems):
+    assert codes(run(expected=expected)[0]) == problems
+
+
+def test_stale_document_message_names_the_keys():
+    result = run(expected={'client': dict(CLIENT, **{'org.matrix.msc4143.rtc_foci': []})})[0]
+    assert 'missing: org.matrix.msc4143.rtc_foci' in result['problems'][0]['message']
+
+
+def test_expected_but_absent_document():
+    routes = good_routes()
+    del routes[('GET', BASE + 'support')]
+    assert codes(run(routes, expected={'support': SUPPORT})[0]) == [('support', 'error', 'stale-document')]
+
+
+@pytest.mark.parametrize('expected, served, text', [
+    ({'a': 1, 'b': 2}, {'a': 1, 'c': 3}, 'missing: b; unexpected: c key(s)'),
+    ({'a': 1}, {'a': 2}, 'different: a key(s)'),
+    ({'a': 1}, [1], 'it is not the expected value'),
+])
+def test_describe_difference(expected, served, text):
+    assert describe_difference(expected, served) == text
+
+
+# --- server name resolution (federation) ----------------------------------------
+
+def _server_doc(value):
+    return respond({'m.server': value}) if value is not None else Response(404, 'Not Found', [], b'')
+
+
+RESOLUTION = [
+    # server_name, m.server, SRV records, answering federation URL, expected federation fields
+    ('example.com:8448', SERVER['m.server'], {}, 'https://example.com:8448',
+     dict(method='explicit', host='example.com', port=8448, tls_name='example.com', host_header='example.com:8448')),
+    ('192.0.2.1', None, {}, 'https://192.0.2.1:8448',
+     dict(method='explicit', host='192.0.2.1', port=8448, tls_name='192.0.2.1', host_header='192.0.2.1')),
+    ('[2001:db8::1]:8443', None, {}, 'https://[2001:db8::1]:8443',
+     dict(method='explicit', host='[2001:db8::1]', port=8443, tls_name='[2001:db8::1]', host_header='[2001:db8::1]:8443')),
+    ('example.com', 'matrix.example.com:8443', {}, 'https://matrix.example.com:8443',
+     dict(method='well-known', host='matrix.example.com', port=8443, tls_name='matrix.example.com',
+          host_header='matrix.example.com:8443')),
+    ('example.com', '192.0.2.7', {}, 'https://192.0.2.7:8448',
+     dict(method='well-known', host='192.0.2.7', port=8448, tls_name='192.0.2.7', host_header='192.0.2.7')),
+    ('example.com', 'matrix.example.com', {'_matrix-fed._tcp.matrix.example.com': [srv_record('hs1.example.net', 8449)]},
+     'https://hs1.example.net:8449',
+     dict(method='well-known', host='hs1.example.net', port=8449, tls_name='matrix.example.com',
+          host_header='matrix.example.com')),
+    ('example.com', 'matrix.example.com', {}, 'https://matrix.example.com:8448',
+     dict(method='well-known', host='matrix.example.com', port=8448, tls_name='matrix.example.com',
+          host_header='matrix.example.com')),
+    ('example.com', None, {'_matrix-fed._tcp.example.com': [srv_record('hs1.example.net', 443)]}, 'https://hs1.example.net:443',
+     dict(method='srv', host='hs1.example.net', port=443, tls_name='example.com', host_header='example.com')),
+    ('example.com', {'m.server': 'https://bad'}, {'_matrix-fed._tcp.example.com': [srv_record('hs.example.net', 443)]},
+     'https://hs.example.net:443', dict(method='srv', host='hs.example.net', port=443, tls_name='example.com')),
+    ('example.com', None, {}, 'https://example.com:8448',
+     dict(method='fallback', host='example.com', port=8448, tls_name='example.com', host_header='example.com')),
+]
+
+
+@pytest.mark.parametrize('server_name, delegation, records, answering, fields', RESOLUTION)
+def test_server_name_resolution(server_name, delegation, records, answering, fields):
+    routes = good_routes()
+    host = server_name.rsplit(':', 1)[0] if not server_name.startswith('[') else server_name.split(']')[0] + ']'
+    base = 'https://%s/.well-known/matrix/' % host
+    for name in ('client', 'support'):
+        routes[('GET', base + name)] = routes[('GET', BASE + name)]
+        routes[('OPTIONS', base + name)] = respond(status=204)
+    if isinstance(delegation, dict):
+        routes[('GET', base + 'server')] = respond(delegation)
+    else:
+        routes[('GET', base + 'server')] = _server_doc(delegation)
+    routes[('GET', answering + FEDERATION)] = respond(VERSION)
+    result, client, resolver = run(routes, server_name, FakeResolver(srv=records))
+    federation = result['federation']
+    for key, value in fields.items():
+        assert federation[key] == value, key
+    assert federation['version'] == VERSION['server']
+    assert not [problem for problem in result['problems'] if problem['severity'] == 'error'
+                and problem['code'] != 'invalid-document']
+    if fields['method'] == 'fallback':
+        assert codes(result) == [('server', 'warning', 'not-found')]
+    call = [call for call in client.calls if call['url'].endswith(FEDERATION)][-1]
+    assert (call['tls_name'], call['host_header']) == (federation['tls_name'], federation['host_header'])
+    assert (call['connect_host'], call['connect_port']) == (federation['host'], federation['port'])
+
+
+def test_explicit_port_skips_srv_and_warns_about_an_ignored_server_document():
+    routes = good_routes()
+    routes[('GET', 'https://example.com:8448' + FEDERATION)] = respond(VERSION)
+    result, dummy, resolver = run(routes, 'example.com:8448')
+    assert resolver.calls == []
+    assert codes(result) == [('server', 'warning', 'server-document-ignored')]
+    assert result['ok'] is True
+
+
+def test_srv_lookups_go_fed_then_deprecated():
+    routes = good_routes()
+    routes[('GET', BASE + 'server')] = respond({'m.server': 'matrix.example.com'})
+    routes[('GET', 'https://matrix.example.com:8448' + FEDERATION)] = respond(VERSION)
+    result, dummy, resolver = run(routes)
+    assert resolver.calls == ['_matrix-fed._tcp.matrix.example.com', '_matrix._tcp.matrix.example.com']
+    assert result['problems'] == []
+
+
+def test_deprecated_srv_record_is_used_with_a_warning():
+    routes = good_routes()
+    routes[('GET', BASE + 'server')] = Response(404, 'Not Found', [], b'')
+    routes[('GET', 'https://old.example.net:8448' + FEDERATION)] = respond(VERSION)
+    resolver = FakeResolver(srv={'_matrix._tcp.example.com': [srv_record('old.example.net', 8448)]})
+    result = run(routes, resolver=resolver)[0]
+    assert codes(result) == [(None, 'warning', 'deprecated-srv')]
+    assert result['federation']['method'] == 'srv'
+    assert result['federation']['srv'] == [dict(srv_record('old.example.net', 8448), name='_matrix._tcp.example.com')]
+
+
+def test_srv_targets_are_tried_in_order_and_a_failing_one_is_a_warning():
+    routes = good_routes()
+    routes[('GET', BASE + 'server')] = Response(404, 'Not Found', [], b'')
+    routes[('GET', 'https://a.example.net:443' + FEDERATION)] = FetchError('connection-failed', 'refused')
+    routes[('GET', 'https://b.example.net:443' + FEDERATION)] = respond(VERSION)
+    records = [srv_record('b.example.net', 443, priority=20), srv_record('a.example.net', 443, priority=10)]
+    resolver = FakeResolver(srv={'_matrix-fed._tcp.example.com': sorted(records, key=lambda r: r['priority'])})
+    result = run(routes, resolver=resolver)[0]
+    assert codes(result) == [(None, 'warning', 'federation-failed')]
+    assert result['federation']['host'] == 'b.example.net'
+    assert result['ok'] is True
+
+
+def test_srv_target_that_is_a_cname_is_a_warning():
+    routes = good_routes()
+    routes[('GET', BASE + 'server')] = Response(404, 'Not Found', [], b'')
+    routes[('GET', 'https://alias.example.net:443' + FEDERATION)] = respond(VERSION)
+    resolver = FakeResolver(srv={'_matrix-fed._tcp.example.com': [srv_record('alias.example.net', 443)]},
+                            cnames={'alias.example.net': 'real.example.net'})
+    assert codes(run(routes, resolver=resolver)[0]) == [(None, 'warning', 'srv-target-cname')]
+
+
+@pytest.mark.parametrize('federation_answer, expected', [
+    (respond(VERSION), [('server', 'warning', 'not-found')]),
+    (FetchError('connection-failed', 'refused'), [(None, 'error', 'federation-failed'), ('server', 'error', 'not-found')]),
+])
+def test_missing_server_document_without_srv(federation_answer, expected):
+    routes = good_routes()
+    routes[('GET', BASE + 'server')] = Response(404, 'Not Found', [], b'')
+    routes[('GET', 'https://example.com:8448' + FEDERATION)] = federation_answer
+    result = run(routes)[0]
+    assert codes(result) == expected
+    assert result['federation']['method'] == 'fallback'
+
+
+def test_srv_lookup_failure_is_a_dns_error():
+    routes = good_routes()
+    routes[('GET', BASE + 'server')] = Response(404, 'Not Found', [], b'')
+    routes[('GET', 'https://example.com:8448' + FEDERATION)] = respond(VERSION)
+    resolver = FakeResolver(errors={'_matrix-fed._tcp.example.com': DnsError('dns-error', 'SERVFAIL')})
+    result = run(routes, resolver=resolver)[0]
+    assert (None, 'error', 'dns-error') in codes(result)
+    assert resolver.calls == ['_matrix-fed._tcp.example.com', '_matrix._tcp.example.com']
+
+
+def test_missing_dns_library_is_reported_once():
+    routes = good_routes()
+    routes[('GET', BASE + 'server')] = Response(404, 'Not Found', [], b'')
+    routes[('GET', 'https://example.com:8448' + FEDERATION)] = FetchError('dns-library-missing', 'install dnspython')
+    missing = DnsError('dns-library-missing', 'Failed to import the required Python library (dnspython)')
+    resolver = FakeResolver(errors={'_matrix-fed._tcp.example.com': missing})
+    result = run(routes, resolver=resolver)[0]
+    found = [problem for problem in result['problems'] if problem['code'] == 'dns-library-missing']
+    assert len(found) == 1
+    assert 'dnspython' in found[0]['message']
+    assert found[0]['document'] is None
+    assert resolver.calls == ['_matrix-fed._tcp.example.com']
+
+
+def test_document_fetch_without_dns_library_gives_one_problem():
+    routes = good_routes()
+    for name in ('server', 'client', 'support'):
+        routes[('GET', BASE + name)] = FetchError('dns-library-missing', 'install dnspython')
+    result = run(routes)[0]
+    assert [problem['code'] for problem in result['problems']].count('dns-library-missing') == 1
+
+
+# --- pure helpers ----------------------------------------------------------------
+
+@pytest.mark.parametrize('body, value, code', [
+    (b'{"a": 1}', {'a': 1}, None),
+    (b'  \n', None, 'invalid-json'),
+    (b'{"a": Infinity}', None, 'invalid-json'),
+    (b'{"a": 1', None, 'invalid-json'),
+    (b'\xff\xfe{\x00}\x00', None, 'not-utf8'),
+    (b'"caf\xc3\xa9"', u'caf\xe9', None),
+    (b'[' * 100000 + b']' * 100000, None, 'invalid-json'),
+])
+def test_parse_json(body, value, code):
+    parsed, found_code, detail = parse_json(body)
+    assert (parsed, found_code) == (value, code)
+    assert (detail is None) == (code is None)
+
+
+@pytest.mark.parametrize('server_name', ['https://example.com', '', 'exa mple.com', 'example.com:0', 'a:b:c'])
+def test_checker_refuses_invalid_server_names(server_name):
+    with pytest.raises(ValueError, match='server_name'):
+        Checker(server_name, FakeClient({}), FakeResolver())

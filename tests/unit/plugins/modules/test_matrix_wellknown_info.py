@@ -1,0 +1,101 @@
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The matrix_wellknown_info module, run in-process: option validation and what it hands to the checker."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown_info
+
+RESULT = dict(ok=True, problems=[], documents=dict(server=None, client=None, support=None),
+              federation=dict(method='fallback'), client=dict(base_url=None, versions=None, identity_server=None))
+
+
+class Exit(Exception):
+    def __init__(self, result, failed):
+        super().__init__(result)
+        self.result = result
+        self.failed = failed
+
+
+class FakeChecker(object):
+    """Stands in for checker.Checker and records what the module built."""
+
+    created = []
+
+    def __init__(self, server_name, client, resolver, expected=None):
+        FakeChecker.created.append(dict(server_name=server_name, client=client, resolver=resolver, expected=expected))
+
+    def run(self):
+        return dict(RESULT)
+
+
+@pytest.fixture(autouse=True)
+def capture_exit(monkeypatch):
+    def exit_json(self, **result):
+        raise Exit(result, False)
+
+    def fail_json(self, msg, **result):
+        result['msg'] = msg
+        raise Exit(result, True)
+
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+    monkeypatch.setattr(matrix_wellknown_info, 'Checker', FakeChecker)
+    FakeChecker.created = []
+
+
+def run(args, check_mode=False):
+    with patch_module_args(dict(args, _ansible_check_mode=check_mode)):
+        with pytest.raises(Exit) as info:
+            matrix_wellknown_info.main()
+    return info.value.result, info.value.failed
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_runs_the_checker_and_never_changes_anything(check_mode):
+    result, failed = run(dict(server_name='example.com'), check_mode)
+    assert not failed
+    assert result == dict(RESULT, changed=False)
+    created = FakeChecker.created[0]
+    assert created['server_name'] == 'example.com'
+    assert created['expected'] is None
+    assert created['client'].timeout == 10.0
+    assert created['resolver'].nameservers == []
+
+
+def test_options_reach_the_client_and_resolver():
+    result, failed = run(dict(server_name='example.com:8448', timeout=2.5, validate_certs=False,
+                              connect_to=['example.com:443:127.0.0.1:8443'], nameservers=['127.0.0.1:5353'],
+                              expected=dict(client={'m.homeserver': {'base_url': 'https://matrix.example.com'}})))
+    assert not failed
+    created = FakeChecker.created[0]
+    assert created['client'].destination('example.com', 443) == ('127.0.0.1', 8443)
+    assert created['client'].timeout == 2.5
+    assert created['client'].validate_certs is False
+    assert created['resolver'].nameservers == [('127.0.0.1', 5353)]
+    assert created['resolver'].timeout == 2.5
+    assert created['expected']['client'] == {'m.homeserver': {'base_url': 'https://matrix.example.com'}}
+    assert created['expected']['server'] is None
+
+
+@pytest.mark.parametrize('args, text', [
+    (dict(server_name='https://example.com'), 'server_name'),
+    (dict(server_name='example.com:99999'), 'server_name'),
+    (dict(server_name='example.com', timeout=0), 'timeout'),
+    (dict(server_name='example.com', connect_to=['example.com:443:127.0.0.1']), 'connect_to'),
+    (dict(server_name='example.com', connect_to=['example.com:443:127.0.0.1:x']), 'CONNECT_PORT'),
+    (dict(server_name='example.com', nameservers=['dns.example.com']), 'nameservers'),
+    (dict(server_name='example.com', expected=dict(mautrix={})), 'mautrix'),
+    (dict(server_name='example.com', ca_path='/nonexistent/ca.pem'), 'ca_path'),
+])
+def test_invalid_options_fail_naming_the_option(args, text):
+    result, failed = run(args)
+    assert failed
+    assert text in result['msg']
+    assert FakeChecker.created == []
