@@ -12,7 +12,9 @@ every file before the first byte is written, so bad input changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
 import os
 import tempfile
 
@@ -47,8 +49,6 @@ def check_directory(path):
     if os.path.exists(path):
         if not os.path.isdir(path):
             raise PlanError('%s exists and is not a directory' % path)
-        if not os.access(path, os.W_OK | os.X_OK):
-            raise PlanError('%s is not writable by this user: permission denied' % path)
         return True
     parent = path
     while parent and not os.path.exists(parent):
@@ -97,6 +97,25 @@ def plan(path, contents, absent):
         before = read_current(dest) if exists else None
         steps.append((name, dest, REMOVED if before is not None else ALREADY_ABSENT, before, None))
     return exists, steps
+
+
+@contextlib.contextmanager
+def locked(path):
+    """Hold an exclusive lock on the directory while its documents are compared and replaced.
+
+    Two runs on the same directory then apply their whole set of documents one after the other,
+    so they never end with documents mixed from both. The directory itself is locked: no lock
+    file appears among the served documents.
+    """
+    try:
+        handle = os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        raise PlanError('cannot open %s: %s' % (path, _describe(exc)))
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)
 
 
 def make_directories(path):

@@ -163,6 +163,15 @@ from ansible_collections.matrix.wellknown.plugins.module_utils.documents import 
 from ansible_collections.matrix.wellknown.plugins.module_utils import files
 
 
+CHANGES = (files.CREATED, files.UPDATED, files.REMOVED)
+
+
+def _content_diff(step):
+    dummy, dest, dummy, before, after = step
+    return dict(before_header='%s (content)' % dest, after_header='%s (content)' % dest,
+                before=to_text(before or b''), after=to_text(after or b''))
+
+
 def _collect(params):
     """Gather the documents to write and the names to delete; return (documents, absent, errors)."""
     documents = dict((name, params[name]) for name in SPEC_DOCUMENTS if params[name] is not None)
@@ -206,17 +215,14 @@ def main():
         module.warn(warning)
 
     contents = dict((name, serialize(document)) for name, document in documents.items())
-    try:
-        exists, steps = files.plan(path, contents, absent)
-    except files.PlanError as exc:
-        module.fail_json(msg=to_text(exc))
-
+    file_args = module.load_file_common_arguments(module.params)
+    dir_args = dict(file_args, path=path, mode=module.params['directory_mode'])
     changed = False
     diffs = []
     states = {}
-    file_args = module.load_file_common_arguments(module.params)
-    dir_args = dict(file_args, path=path, mode=module.params['directory_mode'])
     try:
+        # Inspect every target before the first write: a bad path fails with nothing changed.
+        exists, steps = files.plan(path, contents, absent)
         if exists:
             dir_diff = dict(before={}, after={})
             changed = module.set_fs_attributes_if_different(dir_args, changed, diff=dir_diff)
@@ -225,28 +231,34 @@ def main():
         else:
             changed = True
             diffs.append(dict(before={'path': path, 'state': 'absent'}, after={'path': path, 'state': 'directory'}))
-            if not module.check_mode:
+        if module.check_mode:
+            states = dict((step[0], step[2]) for step in steps)
+            diffs.extend(_content_diff(step) for step in steps if step[2] in CHANGES)
+            changed = changed or bool(set(states.values()) & set(CHANGES))
+        else:
+            if not exists:
                 for directory in files.make_directories(path):
                     module.set_fs_attributes_if_different(dict(dir_args, path=directory), False)
-
-        for name, dest, state, before, after in steps:
-            states[name] = state
-            if state in (files.CREATED, files.UPDATED, files.REMOVED):
-                changed = True
-                diffs.append(dict(
-                    before_header='%s (content)' % dest, after_header='%s (content)' % dest,
-                    before=to_text(before or b''), after=to_text(after or b'')))
-                if not module.check_mode:
-                    if state == files.REMOVED:
-                        files.remove(dest)
-                    else:
-                        files.write_atomically(module, dest, after)
+            with files.locked(path):
+                # Plan again under the lock: another run may have changed the files meanwhile.
+                dummy, steps = files.plan(path, contents, absent)
+                for step in steps:
+                    name, dest, state, dummy, after = step
+                    states[name] = state
+                    if state in CHANGES:
+                        changed = True
+                        diffs.append(_content_diff(step))
+                        if state == files.REMOVED:
+                            files.remove(dest)
+                        else:
+                            files.write_atomically(module, dest, after)
+        for name, dest, state, dummy, after in steps:
             # A file that check mode did not create has no attributes to compare.
             if after is not None and not (module.check_mode and state == files.CREATED):
                 file_diff = dict(before={}, after={})
                 if module.set_fs_attributes_if_different(dict(file_args, path=dest), False, diff=file_diff):
                     changed = True
-                    if state == files.UNCHANGED:
+                    if states[name] == files.UNCHANGED:
                         states[name] = files.UPDATED
                     diffs.append(dict(file_diff, before_header=dest, after_header=dest))
     except files.PlanError as exc:
