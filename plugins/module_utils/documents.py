@@ -38,6 +38,7 @@ CLIENT_URL_FIELDS = (
     ('org.matrix.msc3575.proxy', 'url', True),
     ('m.tile_server', 'map_style_url', True),
 )
+CLIENT_URL_FIELDS_KEYS = frozenset(key for key, dummy, dummy in CLIENT_URL_FIELDS)
 CLIENT_HOSTNAME_FIELDS = (
     ('io.element.jitsi', 'preferredDomain'),
     ('im.vector.riot.jitsi', 'preferredDomain'),
