@@ -16,6 +16,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import tempfile
 
 from ansible.module_utils.common.text.converters import to_native
@@ -25,6 +26,22 @@ UPDATED = 'updated'
 UNCHANGED = 'unchanged'
 REMOVED = 'removed'
 ALREADY_ABSENT = 'absent'
+
+
+def is_world_writable(mode):
+    """Whether a file mode (octal string or int, or symbolic like u=rw,o+w) grants write to others."""
+    if mode is None:
+        return False
+    if isinstance(mode, int):
+        return bool(mode & 0o002)
+    text = str(mode)
+    if re.match(r'^[0-7]{1,4}$', text):
+        return bool(int(text, 8) & 0o002)
+    for clause in text.split(','):
+        match = re.match(r'^([ugoa]*)([-+=])([rwxXst]*)$', clause)
+        if match and match.group(2) in '+=' and 'w' in match.group(3) and (not match.group(1) or set(match.group(1)) & set('oa')):
+            return True
+    return False
 
 
 class PlanError(Exception):

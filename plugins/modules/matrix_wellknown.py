@@ -187,6 +187,10 @@ def _collect(params):
             errors.append('absent: %r %s' % (name, problem))
         elif name in documents:
             errors.append('absent: %s is also given as a document: a document cannot be written and deleted' % name)
+    for option in ('mode', 'directory_mode'):
+        if files.is_world_writable(params[option]):
+            errors.append('%s %r would let any local user rewrite what the web server publishes: '
+                          'drop the write bit for others' % (option, params[option]))
     return documents, absent, errors
 
 

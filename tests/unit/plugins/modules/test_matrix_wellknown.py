@@ -234,3 +234,23 @@ def test_failed_write_keeps_the_old_file_and_says_why(tmp_path, monkeypatch):
     assert failed
     assert result['msg'] == 'cannot write %s/server: no space left on the device' % tmp_path
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize('args, message', [
+    (dict(mode='0666'), "mode '0666' would let any local user rewrite"),
+    (dict(mode='0777'), "mode '0777' would let any local user rewrite"),
+    (dict(mode='a+w'), "mode 'a+w' would let any local user rewrite"),
+    (dict(mode='u=rw,o=rw'), "mode 'u=rw,o=rw' would let any local user rewrite"),
+    (dict(directory_mode='1777'), "directory_mode '1777' would let any local user rewrite"),
+    (dict(directory_mode='+w'), "directory_mode '+w' would let any local user rewrite"),
+])
+def test_world_writable_modes_are_refused(tmp_path, args, message):
+    result, failed = run(dict(path=str(tmp_path / 'wk'), server=SERVER, **args))
+    assert failed and message in result['msg']
+    assert not (tmp_path / 'wk').exists()
+
+
+@pytest.mark.parametrize('mode', ['0644', '0640', '0600', 'u=rw,g=r,o=r', 'o-w', 'g+w'])
+def test_other_modes_are_accepted(tmp_path, mode):
+    result, failed = run(dict(path=str(tmp_path), server=SERVER, mode=mode))
+    assert not failed, result
