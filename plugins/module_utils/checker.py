@@ -225,7 +225,7 @@ class Checker(object):
             self._library_missing(exc.message)
             return
         hint = _FETCH_HINTS.get(exc.code, '') % dict(host=host, port=port)
-        self.add(document, ERROR, exc.code, 'GET %s failed: %s. %s' % (url, exc.message, hint))
+        self.add(document, ERROR, exc.code, 'GET %s failed: %s. %s' % (url, exc.message.rstrip('.'), hint))
 
     # --- the three documents -----------------------------------------------
 

@@ -154,6 +154,10 @@ def parse_connect_to(entries):
     return rules, errors
 
 
+def _seconds(value):
+    return '%g second%s' % (value, '' if value == 1 else 's')
+
+
 def is_ip_address(host):
     """True for an IPv4 or IPv6 address (IPv6 with or without brackets)."""
     try:
@@ -319,16 +323,16 @@ class Client(object):
                 sock.connect((address, port))
                 return sock
             except socket.timeout:
-                last = FetchError('timeout', 'connecting to %s (%s) timed out after %g seconds' % (where, address, self.timeout))
+                last = FetchError('timeout', 'connecting to %s (%s) timed out after %s' % (where, address, _seconds(self.timeout)))
             except OSError as exc:
                 last = FetchError('connection-failed', 'cannot connect to %s (%s): %s' % (where, address, exc.strerror or exc))
             sock.close()
-        raise last or FetchError('timeout', 'connecting to %s timed out after %g seconds' % (where, self.timeout))
+        raise last or FetchError('timeout', 'connecting to %s timed out after %s' % (where, _seconds(self.timeout)))
 
     def _handshake(self, sock, tls_name, deadline, where):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise FetchError('timeout', 'no TLS handshake with %s within %g seconds' % (where, self.timeout))
+            raise FetchError('timeout', 'no TLS handshake with %s within %s' % (where, _seconds(self.timeout)))
         sock.settimeout(remaining)
         name = _bare_host(tls_name)
         try:
@@ -336,11 +340,11 @@ class Client(object):
             return self.ssl_context.wrap_socket(sock, server_hostname=name)
         except ssl.SSLCertVerificationError as exc:
             raise FetchError('tls-error', 'the TLS certificate presented for %s at %s is not valid: %s'
-                             % (name, where, exc.verify_message or exc.reason or exc))
+                             % (name, where, str(exc.verify_message or exc.reason or exc).rstrip('.')))
         except ssl.SSLError as exc:
             raise FetchError('tls-error', 'TLS handshake for %s with %s failed: %s' % (name, where, exc.reason or exc))
         except socket.timeout:
-            raise FetchError('timeout', 'no TLS handshake with %s within %g seconds' % (where, self.timeout))
+            raise FetchError('timeout', 'no TLS handshake with %s within %s' % (where, _seconds(self.timeout)))
         except OSError as exc:
             raise FetchError('connection-failed', 'the connection to %s broke during the TLS handshake: %s'
                              % (where, exc.strerror or exc))
@@ -365,7 +369,7 @@ class Client(object):
             response.close()
             return result
         except socket.timeout:
-            raise FetchError('timeout', 'no complete answer from %s within %g seconds' % (where, self.timeout))
+            raise FetchError('timeout', 'no complete answer from %s within %s' % (where, _seconds(self.timeout)))
         except ssl.SSLError as exc:
             raise FetchError('tls-error', 'TLS error while talking to %s: %s' % (where, exc.reason or exc))
         except http.client.IncompleteRead as exc:

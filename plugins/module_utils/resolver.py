@@ -114,7 +114,7 @@ class Resolver(object):
         except dns.resolver.NoAnswer:
             return None, 'has no %s record' % rdtype
         except dns.exception.Timeout:
-            raise DnsError('dns-error', 'the %s lookup of %s timed out after %g seconds' % (rdtype, name, self.timeout))
+            raise DnsError('dns-error', 'the %s lookup of %s timed out after %g s' % (rdtype, name, self.timeout))
         except dns.exception.DNSException as exc:
             raise DnsError('dns-error', 'the %s lookup of %s failed: %s' % (rdtype, name, exc))
 
