@@ -1,0 +1,655 @@
+#!/usr/bin/env python3
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmark the matrix_static_files role against Ansible's floor and against the per-file way.
+
+Three playbooks run on the same generated inventory (local connections, one output directory per
+host), alternated, first run (fresh output) and steady-state rerun:
+
+  floor     one ansible.builtin.ping per host: the least Ansible can do
+  baseline  the documents written the way MDAD does it: directory task, one copy per document,
+            a delete task (playbooks/roles/matrix_static_files)
+  role      the collection's matrix.wellknown.matrix_static_files role
+
+Wall time (time.perf_counter), CPU time (getrusage(RUSAGE_CHILDREN) deltas, user+sys of the whole
+process tree) and memory (peak of the summed PSS of the process tree, sampled from /proc; plus the
+largest single process's max RSS) are measured; medians, ratios and a plot are written to --out.
+
+Standard library plus matplotlib; re-executes itself with the project's .venv python when started
+with another interpreter. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import filecmp
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+PLAYBOOKS = BENCH_DIR / 'playbooks'
+EXAMPLE_VARS = REPO / 'examples' / 'host_vars' / 'matrix.example.com' / 'vars.yml'
+VARIANTS = ('floor', 'baseline', 'role')
+PHASES = ('first', 'steady')
+FULL_SIZES = (1, 30, 100, 300)
+QUICK_SIZES = (1, 30)
+WELL_KNOWN = Path('matrix', 'static-files', 'public', '.well-known', 'matrix')
+SAMPLE_INTERVAL = 0.1
+TARGET_HOSTS = 100
+TARGET_ROLE_FLOOR = 1.3
+TARGET_ROLE_BASELINE = 0.4
+
+
+def reexec_in_venv():
+    """Run under the project's virtualenv, where ansible-core and matplotlib are installed."""
+    venv_python = REPO / '.venv' / 'bin' / 'python'
+    if (Path(sys.executable).parent / 'ansible-playbook').exists():
+        return
+    if venv_python.exists() and os.environ.get('MATRIX_WELLKNOWN_BENCH_REEXEC') != '1':
+        os.environ['MATRIX_WELLKNOWN_BENCH_REEXEC'] = '1'
+        os.execv(str(venv_python), [str(venv_python), str(Path(__file__).resolve())] + sys.argv[1:])
+    sys.exit('benchmarks/run.py: ansible-playbook is not next to %s; run `make venv` first '
+             'or start this script with the project\'s .venv/bin/python' % sys.executable)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--quick', action='store_true',
+                        help='1 and 30 hosts only, for everyday use (default sizes: %s)' % ','.join(map(str, FULL_SIZES)))
+    parser.add_argument('--hosts', type=lambda s: sorted({int(x) for x in s.split(',')}),
+                        help='comma-separated inventory sizes, e.g. 1,30,100')
+    parser.add_argument('--repeats', type=int,
+                        help='runs per variant, phase and size (default: 5 up to 30 hosts, 3 above)')
+    parser.add_argument('--forks', type=int, default=8, help='ANSIBLE_FORKS (default 8)')
+    parser.add_argument('--strategy', default='linear', help='ANSIBLE_STRATEGY (default linear)')
+    parser.add_argument('--pipelining', action='store_true', help='ANSIBLE_PIPELINING=True (default: off, as in ansible-core)')
+    parser.add_argument('--baseline-max-hosts', type=int, default=100,
+                        help='largest inventory the slow baseline runs on (default 100)')
+    parser.add_argument('--variants', default=','.join(VARIANTS),
+                        help='comma-separated subset of %s' % ','.join(VARIANTS))
+    parser.add_argument('--variant', action='append', default=[], metavar='NAME=PLAYBOOK[@COLLECTIONS_PATH]',
+                        help='an extra variant, e.g. a prototype of the role installed elsewhere (for profiling)')
+    parser.add_argument('--collections-path',
+                        help='use the collection installed there (e.g. build/collections from `make collection`) '
+                             'instead of building and installing the working tree into the temp dir')
+    parser.add_argument('--out', help='results directory (default benchmarks/results/<timestamp>)')
+    args = parser.parse_args(argv)
+    if args.hosts is None:
+        args.hosts = list(QUICK_SIZES if args.quick else FULL_SIZES)
+    if min(args.hosts) < 1 or max(args.hosts) > 999:
+        parser.error('--hosts: sizes must be between 1 and 999')
+    if args.repeats is not None and args.repeats < 1:
+        parser.error('--repeats must be at least 1')
+    args.variants = [v for v in args.variants.split(',') if v]
+    unknown = set(args.variants) - set(VARIANTS)
+    if unknown:
+        parser.error('--variants: unknown %s' % ', '.join(sorted(unknown)))
+    extra = {}
+    for spec in args.variant:
+        match = re.fullmatch(r'([a-z][a-z0-9_-]*)=([^@]+)(?:@(.+))?', spec)
+        if not match or match.group(1) in VARIANTS or match.group(1) in extra:
+            parser.error('--variant %r: expected a new NAME=PLAYBOOK[@COLLECTIONS_PATH]' % spec)
+        extra[match.group(1)] = (Path(match.group(2)).resolve(), match.group(3) and Path(match.group(3)).resolve())
+    args.extra = extra
+    return args
+
+
+# ---------------------------------------------------------------- measurement
+
+def _read(path):
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read()
+    except OSError:
+        return b''
+
+
+def process_tree(root):
+    """PIDs of ``root`` and all its descendants (a scan of /proc: no per-task children files here)."""
+    parents = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            stat = _read('/proc/%s/stat' % entry)
+            # The command name is in parentheses and may contain spaces: split after the last ')'.
+            fields = stat[stat.rfind(b')') + 2:].split()
+            if len(fields) > 1:
+                parents.setdefault(int(fields[1]), []).append(int(entry))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(parents.get(pid, ()))
+    return tree
+
+
+def memory_of(pid):
+    """(PSS, RSS) of one process in KiB; PSS shares each page among the processes mapping it."""
+    pss = rss = 0
+    for line in _read('/proc/%d/smaps_rollup' % pid).splitlines():
+        if line.startswith(b'Pss:'):
+            pss = int(line.split()[1])
+        elif line.startswith(b'Rss:'):
+            rss = int(line.split()[1])
+    return pss, rss
+
+
+class TreeSampler(threading.Thread):
+    """Samples the summed PSS and RSS of a process tree every SAMPLE_INTERVAL seconds; keeps the peaks."""
+
+    def __init__(self, root):
+        super().__init__(daemon=True)
+        self.root = root
+        self.stop = threading.Event()
+        self.peak_pss = self.peak_rss = self.samples = 0
+
+    def run(self):
+        while not self.stop.is_set():
+            pss = rss = 0
+            for pid in process_tree(self.root):
+                one_pss, one_rss = memory_of(pid)
+                pss += one_pss
+                rss += one_rss
+            self.peak_pss = max(self.peak_pss, pss)
+            self.peak_rss = max(self.peak_rss, rss)
+            self.samples += 1
+            self.stop.wait(SAMPLE_INTERVAL)
+
+
+RECAP = re.compile(r'^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
+
+
+class RunFailed(Exception):
+    pass
+
+
+class Runner:
+    """Runs one playbook with a clean, explicit Ansible environment and measures it."""
+
+    def __init__(self, args, workdir, collections_path):
+        self.args = args
+        self.workdir = workdir
+        self.logs = workdir / 'logs'
+        self.logs.mkdir()
+        self.playbook_bin = str(Path(sys.executable).parent / 'ansible-playbook')
+        self.current = None
+        cfg = workdir / 'ansible.cfg'
+        # An explicit, empty config file: no ansible.cfg of the current directory or of the user applies,
+        # and no callback besides the default stdout one is enabled.
+        cfg.write_text('[defaults]\n')
+        env = {k: v for k, v in os.environ.items() if not k.startswith('ANSIBLE_')}
+        env.update({
+            'ANSIBLE_CONFIG': str(cfg),
+            'ANSIBLE_HOME': str(workdir / 'ansible-home'),
+            'ANSIBLE_LOCAL_TEMP': str(workdir / 'ansible-home' / 'tmp'),
+            'ANSIBLE_REMOTE_TEMP': str(workdir / 'remote-tmp'),
+            'ANSIBLE_COLLECTIONS_PATH': str(collections_path),
+            'ANSIBLE_FORKS': str(args.forks),
+            'ANSIBLE_STRATEGY': args.strategy,
+            'ANSIBLE_PIPELINING': str(bool(args.pipelining)),
+            'ANSIBLE_GATHERING': 'explicit',
+            'ANSIBLE_HOST_KEY_CHECKING': 'False',
+            'ANSIBLE_RETRY_FILES_ENABLED': 'False',
+            'ANSIBLE_STDOUT_CALLBACK': 'default',
+            'ANSIBLE_NOCOLOR': '1',
+            'ANSIBLE_FORCE_COLOR': '0',
+            'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
+        })
+        self.env = env
+        self.count = 0
+
+    def run(self, name, playbook, inventory, output_dir, collections_path=None):
+        """Run a playbook; return its measurements. Output goes to a log file, not through a pipe."""
+        self.count += 1
+        log = self.logs / ('%04d-%s.log' % (self.count, name))
+        env = self.env
+        if collections_path:
+            env = dict(env, ANSIBLE_COLLECTIONS_PATH=str(collections_path))
+        cmd = [self.playbook_bin, '-i', str(inventory), str(playbook), '-e', 'bench_output_dir=%s' % output_dir]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        with open(log, 'wb') as handle:
+            start = time.perf_counter()
+            proc = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    env=env, cwd=str(self.workdir), start_new_session=True)
+            self.current = proc
+            sampler = TreeSampler(proc.pid)
+            sampler.start()
+            # wait4 gives this run's own rusage; ru_maxrss is then the largest single process of its tree.
+            dummy, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            sampler.stop.set()
+            sampler.join()
+            self.current = None
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        text = log.read_text(errors='replace')
+        if proc.returncode != 0:
+            raise RunFailed('%s failed (exit %d); last lines of its output:\n%s'
+                            % (name, proc.returncode, '\n'.join(text.splitlines()[-30:])))
+        recap = RECAP.findall(text)
+        user = after.ru_utime - before.ru_utime
+        system = after.ru_stime - before.ru_stime
+        return {
+            'wall_s': wall,
+            'cpu_s': user + system,
+            'user_s': user,
+            'sys_s': system,
+            'peak_tree_pss_mib': sampler.peak_pss / 1024.0,
+            'peak_tree_rss_mib': sampler.peak_rss / 1024.0,
+            'max_process_rss_mib': usage.ru_maxrss / 1024.0,
+            'memory_samples': sampler.samples,
+            'hosts_in_recap': len(recap),
+            'ok': sum(int(r[1]) for r in recap),
+            'changed': sum(int(r[2]) for r in recap),
+            'failed': sum(int(r[3]) + int(r[4]) for r in recap),
+            'warnings': text.count('[WARNING]'),
+        }
+
+    def kill(self):
+        if self.current is not None and self.current.poll() is None:
+            os.killpg(self.current.pid, signal.SIGTERM)
+
+
+# ---------------------------------------------------------------- set-up
+
+def build_collection(workdir):
+    """Build the working tree's collection tarball and install it into the temp dir."""
+    galaxy = str(Path(sys.executable).parent / 'ansible-galaxy')
+    dist = workdir / 'dist'
+    target = workdir / 'collections'
+    env = {k: v for k, v in os.environ.items() if not k.startswith('ANSIBLE_')}
+    env['ANSIBLE_HOME'] = str(workdir / 'ansible-home')
+    env['ANSIBLE_COLLECTIONS_PATH'] = str(target)
+    for cmd in ([galaxy, 'collection', 'build', '--force', '--output-path', str(dist), str(REPO)],):
+        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    tarball = next(dist.glob('matrix-wellknown-*.tar.gz'))
+    subprocess.run([galaxy, 'collection', 'install', '--force', '--offline', '-p', str(target), str(tarball)],
+                   check=True, env=env, stdout=subprocess.DEVNULL)
+    return target, tarball.name
+
+
+def write_inventory(workdir, size):
+    """An inventory of ``size`` hosts m001.example.com...: local connection, own matrix_domain.
+
+    The example vars (the README's vars.yml) apply to every host; matrix_domain is per host and
+    matrix_base_data_path puts each host's documents in its own directory under bench_output_dir.
+    """
+    inv = workdir / ('inventory-%d' % size)
+    group_vars = inv / 'group_vars' / 'all'
+    group_vars.mkdir(parents=True)
+    shutil.copyfile(EXAMPLE_VARS, group_vars / 'example.yml')
+    # JSON is YAML: no YAML library needed to write the inventory.
+    (group_vars / 'bench.json').write_text(json.dumps({
+        'matrix_base_data_path': '{{ bench_output_dir }}/{{ inventory_hostname }}/matrix',
+    }, indent=2) + '\n')
+    hosts = {}
+    for number in range(1, size + 1):
+        name = 'm%03d.example.com' % number
+        hosts[name] = {
+            'ansible_connection': 'local',
+            'ansible_python_interpreter': sys.executable,
+            'matrix_domain': name,
+        }
+    path = inv / 'hosts.yml'
+    path.write_text(json.dumps({'all': {'hosts': hosts}}, indent=1) + '\n')
+    return path
+
+
+def compare_outputs(left, right, size):
+    """Fail unless both output trees hold the same documents (names, bytes and modes) for every host."""
+    problems = []
+    for number in range(1, size + 1):
+        host = 'm%03d.example.com' % number
+        a, b = left / host / WELL_KNOWN, right / host / WELL_KNOWN
+        names_a = sorted(p.name for p in a.iterdir()) if a.is_dir() else []
+        names_b = sorted(p.name for p in b.iterdir()) if b.is_dir() else []
+        if not names_a or names_a != names_b:
+            problems.append('%s: documents %s vs %s' % (host, names_a, names_b))
+            continue
+        for name in names_a:
+            fa, fb = a / name, b / name
+            if not filecmp.cmp(fa, fb, shallow=False):
+                problems.append('%s: %s differs' % (host, name))
+            elif fa.stat().st_mode != fb.stat().st_mode:
+                problems.append('%s: %s mode %o vs %o' % (host, name, fa.stat().st_mode, fb.stat().st_mode))
+    return names_a if not problems else None, problems
+
+
+def machine():
+    cpu = 'unknown'
+    for line in _read('/proc/cpuinfo').decode(errors='replace').splitlines():
+        if line.startswith('model name'):
+            cpu = line.split(':', 1)[1].strip()
+            break
+    mem = 0
+    for line in _read('/proc/meminfo').decode().splitlines():
+        if line.startswith('MemTotal:'):
+            mem = int(line.split()[1])
+    version = subprocess.run([str(Path(sys.executable).parent / 'ansible-playbook'), '--version'],
+                             capture_output=True, text=True, check=True).stdout.split('\n')[0]
+    git = subprocess.run(['git', '-C', str(REPO), 'describe', '--always', '--dirty'],
+                         capture_output=True, text=True, check=False).stdout.strip()
+    return {
+        'cpus': os.cpu_count(),
+        'cpu_model': cpu,
+        'memory_gib': round(mem / 1024.0 / 1024.0, 1),
+        'kernel': platform.release(),
+        'os': _os_name(),
+        'python': platform.python_version(),
+        'ansible_core': re.sub(r'^.*\[core ([^\]]+)\].*$', r'\1', version),
+        'git': git,
+        'pythondontwritebytecode': bool(os.environ.get('PYTHONDONTWRITEBYTECODE')),
+    }
+
+
+def _os_name():
+    for line in _read('/etc/os-release').decode(errors='replace').splitlines():
+        if line.startswith('PRETTY_NAME='):
+            return line.split('=', 1)[1].strip('"')
+    return platform.system()
+
+
+# ---------------------------------------------------------------- the benchmark
+
+def repeats_for(args, size):
+    if args.repeats:
+        return args.repeats
+    return 5 if size <= 30 else 3
+
+
+def run_benchmark(args, workdir, collections_path, runner, variants):
+    """Alternate the variants: every repeat runs each once fresh, then each once more on its files."""
+    samples = {}
+    checks = []
+    for size in args.hosts:
+        inventory = write_inventory(workdir, size)
+        active = [v for v in variants if not (v == 'baseline' and size > args.baseline_max_hosts)]
+        count = repeats_for(args, size)
+        for repeat in range(count):
+            # Rotate who goes first, so no variant always follows the same one.
+            order = active[repeat % len(active):] + active[:repeat % len(active)]
+            outputs = {}
+            for phase in PHASES:
+                for variant in order:
+                    playbook, coll = variants[variant]
+                    out = workdir / 'out' / variant
+                    if phase == 'first' and out.exists():
+                        shutil.rmtree(out)
+                    result = runner.run('%s-%d-%s' % (variant, size, phase), playbook, inventory, out, coll)
+                    result.update(repeat=repeat)
+                    samples.setdefault((size, variant, phase), []).append(result)
+                    outputs[variant] = out
+                    _progress(size, repeat, count, variant, phase, result)
+                    if result['hosts_in_recap'] != size or result['failed']:
+                        raise RunFailed('%s on %d hosts: recap shows %d hosts, %d failed'
+                                        % (variant, size, result['hosts_in_recap'], result['failed']))
+                if phase == 'first' and repeat == 0 and 'role' in outputs:
+                    for other in [v for v in outputs if v not in ('role', 'floor')]:
+                        names, problems = compare_outputs(outputs[other], outputs['role'], size)
+                        if problems:
+                            raise RunFailed('%s and role wrote different documents on %d hosts:\n  %s'
+                                            % (other, size, '\n  '.join(problems[:10])))
+                        checks.append('%d hosts: %s and role wrote the same documents (%s) with the same modes'
+                                      % (size, other, ', '.join(names)))
+    return samples, checks
+
+
+def _progress(size, repeat, count, variant, phase, result):
+    print('  %3d hosts  run %d/%d  %-8s %-6s  wall %7.2f s  cpu %7.2f s  pss %6.0f MiB  changed %d'
+          % (size, repeat + 1, count, variant, phase, result['wall_s'], result['cpu_s'],
+             result['peak_tree_pss_mib'], result['changed']), flush=True)
+
+
+def summarise(samples):
+    summary = {}
+    for (size, variant, phase), runs in samples.items():
+        walls = [r['wall_s'] for r in runs]
+        entry = {'runs': len(runs)}
+        for key in ('wall_s', 'cpu_s', 'user_s', 'sys_s', 'peak_tree_pss_mib', 'peak_tree_rss_mib',
+                    'max_process_rss_mib', 'changed'):
+            entry[key] = statistics.median(r[key] for r in runs)
+        entry['wall_min_s'] = min(walls)
+        entry['wall_max_s'] = max(walls)
+        entry['wall_spread'] = (max(walls) - min(walls)) / entry['wall_s'] if entry['wall_s'] else 0.0
+        summary.setdefault(str(size), {}).setdefault(variant, {})[phase] = entry
+    return summary
+
+
+def evaluate(summary, sizes):
+    """Ratios for every size and phase, and the issue's targets (steady state, 100 hosts)."""
+    ratios = {}
+    for size, by_variant in summary.items():
+        for phase in PHASES:
+            role = by_variant.get('role', {}).get(phase)
+            if not role:
+                continue
+            for other in ('floor', 'baseline'):
+                base = by_variant.get(other, {}).get(phase)
+                if base:
+                    ratios.setdefault(size, {}).setdefault(phase, {})['role/' + other] = {
+                        'wall': role['wall_s'] / base['wall_s'],
+                        'cpu': role['cpu_s'] / base['cpu_s'],
+                    }
+    targets = []
+    steady = ratios.get(str(TARGET_HOSTS), {}).get('steady', {})
+    if 'role/floor' in steady:
+        value = steady['role/floor']['wall']
+        targets.append(('role <= %.1f x floor (steady, %d hosts, wall)' % (TARGET_ROLE_FLOOR, TARGET_HOSTS),
+                        '%.2f' % value, value <= TARGET_ROLE_FLOOR))
+    if 'role/baseline' in steady:
+        value = steady['role/baseline']['wall']
+        targets.append(('role <= %.1f x baseline (steady, %d hosts, wall)' % (TARGET_ROLE_BASELINE, TARGET_HOSTS),
+                        '%.2f' % value, value <= TARGET_ROLE_BASELINE))
+    linear = linearity(summary, sizes)
+    if linear:
+        targets.append(linear)
+    return ratios, targets
+
+
+def linearity(summary, sizes):
+    """Per-host cost of the role between consecutive sizes >= 30: it must not grow with the fleet."""
+    points = [(s, summary[str(s)]['role']['steady']['wall_s']) for s in sizes
+              if s >= 30 and 'role' in summary.get(str(s), {})]
+    if len(points) < 2:
+        return None
+    slopes = [(b[1] - a[1]) / (b[0] - a[0]) for a, b in zip(points, points[1:])]
+    # The marginal cost may fall as fixed costs amortise; it must not rise by more than noise.
+    growth = max(later / earlier for earlier, later in zip(slopes, slopes[1:])) if len(slopes) > 1 else 1.0
+    desc = ', '.join('%d-%d hosts: %.1f ms/host' % (a[0], b[0], 1000 * s) for a, b, s in zip(points, points[1:], slopes))
+    return ('time grows linearly with hosts (marginal cost per host does not grow by more than 25%)',
+            desc, growth <= 1.25)
+
+
+# ---------------------------------------------------------------- reports
+
+def fmt_s(entry):
+    return '%.2f (%.2f)' % (entry['wall_s'], entry['cpu_s']) if entry else 'n/a'
+
+
+def write_markdown(path, meta, summary, ratios, targets, checks, variants):
+    lines = ['# matrix.wellknown benchmark', '']
+    m = meta['machine']
+    lines.append('Machine: %s CPU(s), %s, %s GiB RAM, %s, Python %s, ansible-core %s; git %s.'
+                 % (m['cpus'], m['cpu_model'], m['memory_gib'], m['os'], m['python'], m['ansible_core'], m['git']))
+    s = meta['settings']
+    lines.append('Settings: forks %d, strategy %s, pipelining %s, local connections, no facts, default callback. '
+                 'Load average before/after: %s / %s. Duration %.0f s.'
+                 % (s['forks'], s['strategy'], 'on' if s['pipelining'] else 'off',
+                    ' '.join('%.2f' % x for x in meta['load_before']), ' '.join('%.2f' % x for x in meta['load_after']),
+                    meta['duration_s']))
+    lines.append('')
+    lines.append('Time: median wall seconds (CPU seconds, user+sys of the whole process tree); '
+                 'ratios of wall (CPU) time; spread = (max-min)/median of the role\'s wall time.')
+    lines.append('')
+    names = list(variants)
+    header = ['hosts', 'run', 'runs'] + names + ['role/floor', 'role/baseline', 'spread', 'changed (role)']
+    lines.append('| ' + ' | '.join(header) + ' |')
+    lines.append('|' + '---|' * len(header))
+    for size in sorted(summary, key=int):
+        for phase in PHASES:
+            row = summary[size]
+            role = row.get('role', {}).get(phase)
+            r = ratios.get(size, {}).get(phase, {})
+            cells = [size, phase, str(max(v.get(phase, {}).get('runs', 0) for v in row.values()))]
+            cells += [fmt_s(row.get(v, {}).get(phase)) for v in names]
+            for key in ('role/floor', 'role/baseline'):
+                cells.append('%.2f (%.2f)' % (r[key]['wall'], r[key]['cpu']) if key in r else 'n/a')
+            cells.append('%.0f%%' % (100 * role['wall_spread']) if role else 'n/a')
+            cells.append('%d' % role['changed'] if role else 'n/a')
+            lines.append('| ' + ' | '.join(cells) + ' |')
+    lines.append('')
+    lines.append('Memory: median of the peak summed PSS of the ansible-playbook process tree, sampled every %.1f s '
+                 '(MiB); in brackets the largest single process (max RSS, MiB).' % SAMPLE_INTERVAL)
+    lines.append('')
+    header = ['hosts', 'run'] + names
+    lines.append('| ' + ' | '.join(header) + ' |')
+    lines.append('|' + '---|' * len(header))
+    for size in sorted(summary, key=int):
+        for phase in PHASES:
+            cells = [size, phase]
+            for v in names:
+                e = summary[size].get(v, {}).get(phase)
+                cells.append('%.0f (%.0f)' % (e['peak_tree_pss_mib'], e['max_process_rss_mib']) if e else 'n/a')
+            lines.append('| ' + ' | '.join(cells) + ' |')
+    lines.append('')
+    if targets:
+        lines.append('Targets:')
+        lines.append('')
+        for name, value, ok in targets:
+            lines.append('- %s: %s, %s' % (name, value, 'holds' if ok else 'DOES NOT HOLD'))
+        lines.append('')
+    if checks:
+        lines.append('Checks:')
+        lines.append('')
+        lines.extend('- ' + c for c in checks)
+        lines.append('')
+    path.write_text('\n'.join(lines))
+
+
+def plot(path, meta, summary, variants):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    styles = {'floor': ('tab:gray', 's'), 'baseline': ('tab:red', '^'), 'role': ('tab:blue', 'o')}
+    for ax, phase in zip(axes, PHASES):
+        for variant in variants:
+            pts = sorted((int(size), row[variant][phase]) for size, row in summary.items()
+                         if phase in row.get(variant, {}))
+            if not pts:
+                continue
+            xs = [p[0] for p in pts]
+            ys = [p[1]['wall_s'] for p in pts]
+            err = [[y - p[1]['wall_min_s'] for y, p in zip(ys, pts)], [p[1]['wall_max_s'] - y for y, p in zip(ys, pts)]]
+            color, marker = styles.get(variant, (None, 'D'))
+            ax.errorbar(xs, ys, yerr=err, label=variant, color=color, marker=marker, capsize=3)
+        ax.set_title('first run (fresh output)' if phase == 'first' else 'steady state (rerun, nothing to change)')
+        ax.set_xlabel('hosts')
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel('wall time, s (median, min-max)')
+    axes[0].legend()
+    m, s = meta['machine'], meta['settings']
+    fig.suptitle('matrix.wellknown: %s CPUs %s, ansible-core %s, forks %d, local connections'
+                 % (m['cpus'], m['cpu_model'], m['ansible_core'], s['forks']), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------- main
+
+def main(argv=None):
+    reexec_in_venv()
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    out = Path(args.out) if args.out else BENCH_DIR / 'results' / datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
+    out.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix='matrix-wellknown-bench-'))
+    runner = None
+    started = time.perf_counter()
+    load_before = os.getloadavg()
+    try:
+        if args.collections_path:
+            collections_path = Path(args.collections_path).resolve()
+            tarball = None
+            if not (collections_path / 'ansible_collections' / 'matrix' / 'wellknown').is_dir():
+                sys.exit('%s holds no matrix.wellknown collection (run `make collection`)' % collections_path)
+        else:
+            print('Building and installing the collection from the working tree ...', flush=True)
+            collections_path, tarball = build_collection(workdir)
+        variants = {v: (PLAYBOOKS / ('%s.yml' % v), None) for v in VARIANTS if v in args.variants}
+        variants.update(args.extra)
+        runner = Runner(args, workdir, collections_path)
+        meta = {
+            'machine': machine(),
+            'settings': {'forks': args.forks, 'strategy': args.strategy, 'pipelining': args.pipelining,
+                         'hosts': args.hosts, 'repeats': {str(s): repeats_for(args, s) for s in args.hosts},
+                         'baseline_max_hosts': args.baseline_max_hosts,
+                         'collection': tarball or 'installed collection (--collections-path)',
+                         'variants': {k: [str(p.relative_to(REPO)) if p.is_relative_to(REPO) else p.name,
+                                          bool(c)] for k, (p, c) in variants.items()}},
+            'load_before': load_before,
+        }
+        m = meta['machine']
+        print('Machine: %s CPUs %s, %s GiB, ansible-core %s; load %s; forks %d, strategy %s, pipelining %s'
+              % (m['cpus'], m['cpu_model'], m['memory_gib'], m['ansible_core'],
+                 ' '.join('%.2f' % x for x in load_before), args.forks, args.strategy, args.pipelining), flush=True)
+        samples, checks = run_benchmark(args, workdir, collections_path, runner, variants)
+        meta['load_after'] = os.getloadavg()
+        meta['duration_s'] = time.perf_counter() - started
+        summary = summarise(samples)
+        ratios, targets = evaluate(summary, args.hosts)
+        steady_changes = [(size, v, e['steady']['changed']) for size, row in summary.items()
+                          for v, e in row.items() if v != 'floor' and e.get('steady', {}).get('changed')]
+        for size, v, changed in steady_changes:
+            checks.append('WARNING: %s reported %d changes on its steady-state rerun on %s hosts' % (v, changed, size))
+        if not steady_changes:
+            checks.append('every steady-state rerun reported changed=0')
+        results = {
+            'meta': meta,
+            'summary': summary,
+            'ratios': ratios,
+            'targets': [{'target': t, 'value': v, 'holds': ok} for t, v, ok in targets],
+            'checks': checks,
+            'runs': [dict(r, hosts=size, variant=variant, phase=phase)
+                     for (size, variant, phase), runs in sorted(samples.items()) for r in runs],
+        }
+        (out / 'results.json').write_text(json.dumps(results, indent=2, sort_keys=True) + '\n')
+        names = [v for v in list(VARIANTS) + list(args.extra) if v in variants]
+        write_markdown(out / 'results.md', meta, summary, ratios, targets, checks, names)
+        plot(out / 'plot.png', meta, summary, names)
+        print()
+        print((out / 'results.md').read_text())
+        print('Results in %s (results.json, results.md, plot.png), %.0f s.' % (out, meta['duration_s']))
+        return 0 if all(ok for dummy, dummy, ok in targets) else 1
+    except RunFailed as exc:
+        # Keep the logs of a failed run: the temp dir is removed below.
+        shutil.copytree(workdir / 'logs', out / 'logs', dirs_exist_ok=True)
+        print('benchmark failed: %s\n(logs copied to %s)' % (exc, out / 'logs'), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print('interrupted', file=sys.stderr)
+        return 130
+    finally:
+        if runner is not None:
+            runner.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
