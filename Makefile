@@ -14,6 +14,8 @@ export PATH := $(BIN):/usr/sbin:/sbin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export ANSIBLE_NOCOLOR := 1
+export NO_COLOR := 1
+export PY_COLORS := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: demo test venv test-deps system-deps collection sanity units functional integration lint molecule changelog clean
