@@ -10,8 +10,8 @@ The network is reached only through two injected objects, so tests can run the
 whole logic against fakes:
 
 - ``client.request(method, url, headers=None, tls_name=None, host_header=None,
-  connect_host=None, connect_port=None)`` returns an ``http.Response`` or raises
-  ``http.FetchError`` (see plugins/module_utils/http.py);
+  connect_host=None, connect_port=None)`` returns an ``http_client.Response`` or raises
+  ``http_client.FetchError`` (see plugins/module_utils/http_client.py);
 - ``resolver.srv(name)`` returns SRV records as dicts (priority, weight, port,
   target), ``[]`` when there are none, or raises an error with ``code`` and
   ``message``; ``resolver.canonical_name(host)`` returns the name behind a
@@ -38,7 +38,7 @@ from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import (
     check_server_name,
     split_server_name,
 )
-from ansible_collections.matrix.wellknown.plugins.module_utils.http import FetchError, is_ip_address
+from ansible_collections.matrix.wellknown.plugins.module_utils.http_client import FetchError, is_ip_address
 
 # Any origin will do: a browser client sends its own, a correct setup answers "*".
 ORIGIN = 'https://matrix-wellknown-check.invalid'

@@ -18,7 +18,7 @@ import traceback
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import check_port, split_server_name
-from ansible_collections.matrix.wellknown.plugins.module_utils.http import FetchError, system_addresses
+from ansible_collections.matrix.wellknown.plugins.module_utils.http_client import FetchError, system_addresses
 
 try:
     import dns.exception

@@ -277,7 +277,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.matrix.wellknown.plugins.module_utils.checker import Checker
 from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import check_server_name
-from ansible_collections.matrix.wellknown.plugins.module_utils.http import Client, parse_connect_to
+from ansible_collections.matrix.wellknown.plugins.module_utils.http_client import Client, parse_connect_to
 from ansible_collections.matrix.wellknown.plugins.module_utils.resolver import Resolver, parse_nameservers
 
 

@@ -67,8 +67,8 @@ def run(argv, **kwargs):
     """Run a command, raising with its output when it fails."""
     completed = subprocess.run(argv, capture_output=True, text=True, check=False, **kwargs)
     if completed.returncode != 0:
-        raise ServerError('%s failed (%d):\n%s%s' % (' '.join(map(str, argv)), completed.returncode,
-                                                    completed.stdout, completed.stderr))
+        command = ' '.join(map(str, argv))
+        raise ServerError('%s failed (%d):\n%s%s' % (command, completed.returncode, completed.stdout, completed.stderr))
     return completed
 
 

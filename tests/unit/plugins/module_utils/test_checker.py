@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.matrix.wellknown.plugins.module_utils import checker
 from ansible_collections.matrix.wellknown.plugins.module_utils.checker import Checker, describe_difference, parse_json
-from ansible_collections.matrix.wellknown.plugins.module_utils.http import FetchError, Response
+from ansible_collections.matrix.wellknown.plugins.module_utils.http_client import FetchError, Response
 from ansible_collections.matrix.wellknown.plugins.module_utils.resolver import DnsError
 
 BASE = 'https://example.com/.well-known/matrix/'
@@ -126,8 +126,8 @@ def test_cors_documents_are_fetched_with_an_origin_and_preflighted():
     by_key = dict(((call['method'], call['url']), call) for call in client.calls)
     assert by_key[('GET', BASE + 'client')]['headers'] == {'Origin': checker.ORIGIN}
     assert by_key[('GET', BASE + 'server')]['headers'] is None
-    assert by_key[('OPTIONS', BASE + 'support')]['headers'] == {'Origin': checker.ORIGIN,
-                                                               'Access-Control-Request-Method': 'GET'}
+    preflight = {'Origin': checker.ORIGIN, 'Access-Control-Request-Method': 'GET'}
+    assert by_key[('OPTIONS', BASE + 'support')]['headers'] == preflight
     assert ('OPTIONS', BASE + 'server') not in by_key
 
 

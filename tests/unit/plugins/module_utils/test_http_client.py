@@ -13,7 +13,7 @@ import time
 import pytest
 
 from ansible_collections.matrix.wellknown.plugins.module_utils import resolver as resolver_module
-from ansible_collections.matrix.wellknown.plugins.module_utils.http import (
+from ansible_collections.matrix.wellknown.plugins.module_utils.http_client import (
     Client,
     FetchError,
     is_ip_address,
