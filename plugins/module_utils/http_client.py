@@ -293,6 +293,11 @@ class Client(object):
                 sock = self._handshake(sock, tls_name or host, deadline, where)
             return self._exchange(sock, method, payload, deadline, where, url,
                                   self.max_body if max_body is None else max_body)
+        except FetchError:
+            raise
+        except Exception as exc:  # pylint: disable=broad-except
+            # Whatever a hostile or broken server makes the standard library raise is a finding, not a crash.
+            raise FetchError('http-error', 'talking to %s failed unexpectedly (%s: %s)' % (where, type(exc).__name__, exc))
         finally:
             sock.close()
 
