@@ -262,8 +262,8 @@ def test_server_that_never_answers_times_out(check):
     elapsed = time.monotonic() - started
     for name in ('server', 'client', 'support'):
         assert (name, 'timeout') in found(result, 'error')
-    # Three documents at one second each, plus ansible's own start-up.
-    assert elapsed < 15
+    # The server stays silent for 30 seconds per connection: waiting for it would take 90 seconds or more.
+    assert elapsed < 60
 
 
 def test_huge_document_is_too_large(check):
@@ -273,11 +273,11 @@ def test_huge_document_is_too_large(check):
 
 
 def test_endless_body_is_not_read_to_the_end(check):
-    started = time.monotonic()
-    result = check('endless.example.com', timeout=20)
-    assert ('server', 'too-large') in found(result, 'error')
-    # Reading until the timeout would take 20 seconds per document.
-    assert time.monotonic() - started < 15
+    # A client that read to the end would run into the request deadline and report a timeout instead.
+    result = check('endless.example.com', timeout=30)
+    for name in ('server', 'client', 'support'):
+        assert (name, 'too-large') in found(result, 'error')
+        assert (name, 'timeout') not in found(result)
 
 
 def test_non_utf8_body(check):
