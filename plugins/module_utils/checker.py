@@ -364,7 +364,9 @@ class Checker(object):
                 records = self.resolver.srv(record_name)
             except Exception as exc:  # pylint: disable=broad-except
                 # Resolvers report failures with code and message attributes; anything else is a bug to show, not hide.
-                code = getattr(exc, 'code', 'dns-error')
+                if not hasattr(exc, 'code'):
+                    raise
+                code = exc.code
                 message = getattr(exc, 'message', None) or str(exc)
                 if code == DNS_LIBRARY_MISSING:
                     self._library_missing('%s SRV records were not looked up.' % message)
@@ -556,7 +558,3 @@ class Checker(object):
             self.add('client', ERROR, 'identity-server-failed', 'GET %s answered %s: %s.'
                      % (url, _status(response), fix))
 
-
-def check(server_name, client, resolver, expected=None):
-    """Run all checks; return dict(ok, problems, documents, federation, client)."""
-    return Checker(server_name, client, resolver, expected).run()

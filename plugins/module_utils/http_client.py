@@ -309,8 +309,10 @@ class Client(object):
         except FetchError:
             raise
         except Exception as exc:  # pylint: disable=broad-except
-            # The injected resolver reports its failures with code and message attributes.
-            raise FetchError(getattr(exc, 'code', 'dns-error'), getattr(exc, 'message', None) or str(exc))
+            # The injected resolver reports its failures with code and message attributes; anything else is a bug.
+            if not hasattr(exc, 'code'):
+                raise
+            raise FetchError(exc.code, getattr(exc, 'message', None) or str(exc))
 
     def _connect(self, host, port, deadline, where):
         addresses = self._addresses(host, port)

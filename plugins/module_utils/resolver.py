@@ -115,7 +115,7 @@ class Resolver(object):
             return None, 'has no %s record' % rdtype
         except dns.exception.Timeout:
             raise DnsError('dns-error', 'the %s lookup of %s timed out after %g s' % (rdtype, name, self.timeout))
-        except dns.exception.DNSException as exc:
+        except (dns.exception.DNSException, OSError) as exc:
             raise DnsError('dns-error', 'the %s lookup of %s failed: %s' % (rdtype, name, exc))
 
     def _cached(self, key, lookup):
