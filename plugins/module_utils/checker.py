@@ -557,4 +557,3 @@ class Checker(object):
         elif response.status != 200:
             self.add('client', ERROR, 'identity-server-failed', 'GET %s answered %s: %s.'
                      % (url, _status(response), fix))
-
