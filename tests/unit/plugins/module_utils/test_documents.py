@@ -126,3 +126,9 @@ def test_validate_documents_splits_errors_and_warnings_and_checks_names():
     })
     assert len(errors) == 2 and all('is not a plain file name' in e for e in errors)
     assert warnings == ["client: m.homeserver.base_url 'http://matrix.example.com' uses plain http: clients expect https"]
+
+
+def test_size_check_can_be_left_to_the_caller():
+    big = {'k': 'x' * documents.MAX_DOCUMENT_BYTES}
+    assert errors_of('other', big)
+    assert documents.validate_document('other', big, check_size=False) == []
