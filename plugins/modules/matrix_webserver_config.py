@@ -1,0 +1,264 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: matrix_webserver_config
+short_description: Write a web server drop-in config only after the web server accepts it
+version_added: 0.1.0
+description:
+  - Writes O(content) to O(path), a drop-in config for nginx, Apache, Caddy or HAProxy, the way
+    M(ansible.builtin.copy) would, but only after the web server itself has checked it.
+  - A drop-in cannot be checked alone, so the module wraps it in a minimal main config that includes
+    it the way O(form) says (a complete site, or a snippet inside a site), in a temporary directory
+    that also holds the pid, log and temporary paths the check needs. It then runs C(nginx -t),
+    C(apache2 -t) (or C(httpd -t)), C(caddy validate) or C(haproxy -c).
+  - When the check fails, O(path) is left as it was and the task fails with the server's own message.
+    When the server binary is not installed, the config is written unchecked and the result says so.
+  - The check runs only when the content differs from the file, and also in check mode (it writes only
+    to its temporary directory).
+author:
+  - matrix.wellknown contributors (@matrix-wellknown)
+options:
+  path:
+    description: The config file to write. Its directory must exist.
+    type: path
+    required: true
+  content:
+    description: The config, as rendered for example by the C(ansible.builtin.template) lookup.
+    type: str
+    required: true
+  server:
+    description: The web server that reads the config.
+    type: str
+    required: true
+    choices: [nginx, apache, caddy, haproxy]
+  form:
+    description:
+      - How the server loads the file, which decides how the check includes it.
+      - V(server) for a complete site at the top level (nginx C(http) context, Apache server config,
+        a Caddyfile site block, HAProxy sections loaded with an extra C(-f)).
+      - V(snippet) for directives inside an existing site (nginx C(server) block, Apache C(VirtualHost),
+        Caddyfile site block); for HAProxy, sections loaded with an extra C(-f), as for V(server).
+    type: str
+    choices: [server, snippet]
+    default: server
+  validate:
+    description:
+      - Check the config with the server binary before writing it. When false, or when no binary is
+        found, the config is written unchecked.
+    type: bool
+    default: true
+  binary:
+    description:
+      - The server binary to check with. By default C(nginx), C(apache2) or C(httpd), C(caddy) or C(haproxy)
+        from E(PATH) and the usual C(sbin) directories.
+    type: path
+  apache_modules_directory:
+    description:
+      - Where the Apache modules the check loads (C(mod_ssl.so), C(mod_proxy.so), ...) are. By default the
+        first of the Debian, Fedora, openSUSE and Alpine locations that exists.
+    type: path
+  mode:
+    description: Permissions of the config file. See O(ansible.builtin.file#module:mode).
+    type: raw
+    default: '0644'
+extends_documentation_fragment:
+  - ansible.builtin.files
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    description: The check still runs, in a temporary directory; nothing else is written.
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+  safe_file_operations:
+    description: The config is written to a temporary file beside O(path) and renamed into place.
+    support: full
+  idempotent:
+    description: When run twice with the same options, the second run reports no change.
+    support: full
+notes:
+  - The check uses a minimal main config, not the server's own, so it cannot see conflicts with the rest of
+    your configuration (a second site with the same name, a port already in use). Reload the server
+    afterwards, which checks the whole configuration again.
+  - C(apache2 -t) does not load certificates, and none of the checks bind ports; a config that passes
+    can still fail when the server starts.
+seealso:
+  - module: matrix.wellknown.matrix_pem_bundle
+"""
+
+EXAMPLES = r"""
+- name: Write the nginx site once nginx accepts it
+  matrix.wellknown.matrix_webserver_config:
+    path: /etc/nginx/conf.d/matrix-base-domain.conf
+    server: nginx
+    content: "{{ lookup('ansible.builtin.template', 'nginx.j2') }}"
+  notify: Reload nginx
+
+- name: Write a snippet that an existing Apache VirtualHost includes
+  matrix.wellknown.matrix_webserver_config:
+    path: /etc/apache2/snippets/matrix-base-domain.conf
+    server: apache
+    form: snippet
+    content: "{{ lookup('ansible.builtin.template', 'apache.j2') }}"
+"""
+
+RETURN = r"""
+path:
+  description: The config file.
+  returned: always
+  type: str
+  sample: /etc/nginx/conf.d/matrix-base-domain.conf
+validated:
+  description: Whether the server checked the new content (false when the content was unchanged, or no binary was found).
+  returned: always
+  type: bool
+binary:
+  description: The binary that checked the config, or null.
+  returned: always
+  type: str
+  sample: /usr/sbin/nginx
+check_command:
+  description: The command that checked the config, when one ran.
+  returned: when a check ran
+  type: list
+  elements: str
+check_output:
+  description: What the check printed (standard error, then standard output).
+  returned: when a check ran
+  type: str
+"""
+
+import os
+import shutil
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
+
+from ansible_collections.matrix.wellknown.plugins.module_utils import files
+from ansible_collections.matrix.wellknown.plugins.module_utils.webserver import (
+    BINARIES,
+    check_command,
+    clean_check_output,
+    find_apache_modules_directory,
+    validation_wrapper,
+)
+
+SBIN_DIRECTORIES = ['/usr/sbin', '/sbin', '/usr/local/sbin', '/usr/local/bin']
+SERVER_NAMES = {'nginx': 'nginx', 'apache': 'Apache', 'caddy': 'Caddy', 'haproxy': 'HAProxy'}
+
+
+def _find_binary(module):
+    if module.params['binary']:
+        return module.params['binary']
+    for name in BINARIES[module.params['server']]:
+        found = module.get_bin_path(name, opt_dirs=SBIN_DIRECTORIES)
+        if found:
+            return found
+    return None
+
+
+def _run_check(module, binary, data):
+    """Check ``data`` with ``binary``; return (ok, argv, output)."""
+    server = module.params['server']
+    workdir = tempfile.mkdtemp(prefix='matrix-webserver-config-')
+    try:
+        candidate = os.path.join(workdir, 'candidate.conf')
+        wrapper = os.path.join(workdir, 'main.conf')
+        with open(candidate, 'wb') as handle:
+            handle.write(data)
+        modules_directory = module.params['apache_modules_directory']
+        if server == 'apache' and not modules_directory:
+            modules_directory = find_apache_modules_directory(os.path.exists)
+        text = validation_wrapper(server, module.params['form'], candidate, workdir,
+                                  apache_modules_directory=modules_directory, exists=os.path.exists)
+        with open(wrapper, 'wb') as handle:
+            handle.write(to_bytes(text))
+        argv, environment = check_command(server, binary, wrapper, candidate, workdir)
+        rc, out, err = module.run_command(argv, cwd=workdir, environ_update=environment)
+        output = '\n'.join(part.strip() for part in (err, out) if part and part.strip())
+        # Messages name the temporary copy; show the real file instead.
+        output = clean_check_output(server, output.replace(candidate, module.params['path']))
+        return rc == 0, argv, output
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', required=True),
+            content=dict(type='str', required=True),
+            server=dict(type='str', required=True, choices=['nginx', 'apache', 'caddy', 'haproxy']),
+            form=dict(type='str', default='server', choices=['server', 'snippet']),
+            validate=dict(type='bool', default=True),
+            binary=dict(type='path'),
+            apache_modules_directory=dict(type='path'),
+            mode=dict(type='raw', default='0644'),
+        ),
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    path = module.params['path']
+    data = to_bytes(module.params['content'])
+    server = module.params['server']
+    directory = os.path.dirname(path) or '.'
+    if not os.path.isdir(directory):
+        module.fail_json(msg='Cannot write %s: the directory %s does not exist' % (path, directory))
+    if os.path.isdir(path):
+        module.fail_json(msg='Cannot write %s: it is a directory' % path)
+    before = None
+    if os.path.exists(path):
+        try:
+            with open(path, 'rb') as handle:
+                before = handle.read()
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='Cannot read %s: %s' % (path, to_native(exc)))
+
+    result = dict(changed=False, path=path, validated=False, binary=None)
+    diffs = []
+    if before != data:
+        result['changed'] = True
+        diffs.append(dict(before_header='%s (content)' % path, after_header='%s (content)' % path,
+                          before=to_text(before or b''), after=to_text(data)))
+        binary = _find_binary(module) if module.params['validate'] else None
+        result['binary'] = binary
+        if binary:
+            ok, argv, output = _run_check(module, binary, data)
+            result.update(validated=ok, check_command=argv, check_output=output)
+            if not ok:
+                result['changed'] = False
+                module.fail_json(
+                    msg='%s rejected the new configuration for %s, which was left unchanged:\n%s'
+                        % (SERVER_NAMES[server], path, output or '(no output)'),
+                    **result)
+        elif module.params['validate']:
+            module.warn('%s is not installed here (no %s found): %s is written without being checked'
+                        % (SERVER_NAMES[server], ' or '.join(BINARIES[server]), path))
+        if not module.check_mode:
+            try:
+                files.write_atomically(module, path, data)
+            except files.PlanError as exc:
+                module.fail_json(msg=to_native(exc), **result)
+
+    if os.path.exists(path):
+        file_diff = dict(before={}, after={})
+        file_args = module.load_file_common_arguments(module.params)
+        if module.set_fs_attributes_if_different(file_args, False, diff=file_diff):
+            result['changed'] = True
+            diffs.append(dict(file_diff, before_header=path, after_header=path))
+    if module._diff:
+        result['diff'] = diffs
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

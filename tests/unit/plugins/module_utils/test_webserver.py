@@ -1,0 +1,341 @@
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Checks, defaults and validation wrappers of the web server configs (module_utils/webserver.py)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ansible_collections.matrix.wellknown.plugins.module_utils import webserver
+from ansible_collections.matrix.wellknown.plugins.module_utils.webserver import SiteError, build_site
+
+NAMES = {
+    'hostname': 'matrix_base_domain_hostname',
+    'https_port': 'matrix_base_domain_https_port',
+    'listen_addresses': 'matrix_base_domain_listen_addresses',
+    'tls_certificate': 'matrix_base_domain_tls_certificate',
+    'tls_certificate_key': 'matrix_base_domain_tls_certificate_key',
+    'config_path': 'matrix_base_domain_config_path',
+    'upstream_hostname': 'matrix_base_domain_upstream_hostname',
+    'upstream_address': 'matrix_base_domain_upstream_address',
+    'upstream_ca_file': 'matrix_base_domain_upstream_ca_file',
+    'haproxy_backend_name': 'matrix_base_domain_haproxy_backend_name',
+    'haproxy_tls_bundle_path': 'matrix_base_domain_haproxy_tls_bundle_path',
+    'root': 'matrix_static_files_public_path',
+    'cache_max_age': 'matrix_static_files_files_cache_time_hours',
+    'documents': 'documents',
+}
+
+PROXY = {
+    'name': 'matrix_base_domain',
+    'form': 'server',
+    'config_path': '/etc/nginx/conf.d/matrix-base-domain.conf',
+    'hostname': 'example.com',
+    'https_port': 443,
+    'listen_addresses': [],
+    'tls_certificate': '/etc/letsencrypt/live/example.com/fullchain.pem',
+    'tls_certificate_key': '/etc/letsencrypt/live/example.com/privkey.pem',
+    'haproxy_backend_name': 'matrix_base_domain',
+    'haproxy_tls_bundle_path': '/etc/haproxy/conf.d/matrix-base-domain.pem',
+    'root_action': 'not_found',
+    'wellknown': {'method': 'proxy', 'upstream_hostname': 'matrix.example.com', 'upstream_address': '', 'upstream_ca_file': ''},
+}
+
+STATIC = dict(PROXY, name='matrix_static_files', hostname='matrix.example.com', wellknown={
+    'method': 'static', 'root': '/matrix/static-files/public', 'documents': ['client', 'server'], 'cache_max_age': 14400})
+
+
+def site(base=None, **changes):
+    result = copy.deepcopy(base or PROXY)
+    wellknown = changes.pop('wellknown', None)
+    result.update(changes)
+    if wellknown:
+        result['wellknown'].update(wellknown)
+    return result
+
+
+def problems(value, server='nginx'):
+    with pytest.raises(SiteError) as info:
+        build_site(value, server, NAMES)
+    return info.value.problems
+
+
+@pytest.mark.parametrize('server', webserver.SERVERS)
+def test_proxy_site_defaults(server):
+    result = build_site(site(), server, NAMES)
+    wellknown = result['wellknown']
+    assert result['hostname'] == 'example.com'
+    assert result['https_port'] == 443
+    assert result['listen'] == []
+    assert wellknown['connect'] == 'matrix.example.com:443'
+    assert wellknown['upstream_hostname'] == 'matrix.example.com'
+    assert result['cors_headers'] == [
+        ['Access-Control-Allow-Origin', '*'],
+        ['Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS'],
+        ['Access-Control-Allow-Headers', 'X-Requested-With, Content-Type, Authorization'],
+    ]
+    assert wellknown['ca_file_effective'] == {
+        'nginx': '/etc/ssl/certs/ca-certificates.crt', 'apache': '/etc/ssl/certs/ca-certificates.crt',
+        'haproxy': '@system-ca', 'caddy': ''}[server]
+
+
+def test_static_site():
+    result = build_site(site(STATIC, https_port='8443'), 'nginx', NAMES)
+    assert result['https_port'] == 8443
+    assert result['wellknown'] == {
+        'method': 'static', 'root': '/matrix/static-files/public', 'directory': '/matrix/static-files/public/.well-known/matrix',
+        'documents': ['client', 'server'], 'cache_max_age': 14400}
+
+
+def test_static_root_trailing_slash():
+    result = build_site(site(STATIC, wellknown={'root': '/srv/public/'}), 'nginx', NAMES)
+    assert result['wellknown']['root'] == '/srv/public'
+    assert result['wellknown']['directory'] == '/srv/public/.well-known/matrix'
+
+
+def test_upstream_address_and_ca_file():
+    result = build_site(site(wellknown={'upstream_address': '[2001:db8::5]:8443', 'upstream_ca_file': '/etc/ssl/ca.pem'}), 'nginx')
+    assert result['wellknown']['connect'] == '[2001:db8::5]:8443'
+    assert result['wellknown']['connect_port'] == 8443
+    assert result['wellknown']['ca_file_effective'] == '/etc/ssl/ca.pem'
+
+
+def test_listen_addresses():
+    result = build_site(site(listen_addresses=['127.0.0.1', '2001:DB8::1'], https_port=8448), 'apache')
+    assert result['listen'] == [
+        {'address': '127.0.0.1', 'host': '127.0.0.1', 'host_port': '127.0.0.1:8448', 'id': '127_0_0_1_8448'},
+        {'address': '2001:db8::1', 'host': '[2001:db8::1]', 'host_port': '[2001:db8::1]:8448',
+         'id': '2001_0db8_0000_0000_0000_0000_0000_0001_8448'},
+    ]
+
+
+def test_snippet_needs_no_tls():
+    result = build_site(site(form='snippet', hostname=None, https_port=None, tls_certificate=None, tls_certificate_key=None), 'nginx')
+    assert result['form'] == 'snippet'
+    assert 'hostname' not in result and 'listen' not in result
+
+
+@pytest.mark.parametrize('key, expected_pem, expected_bundle', [
+    ('/etc/ssl/example.com.key', '/etc/haproxy/conf.d/matrix-base-domain.pem', True),
+    ('/etc/ssl/example.com.pem', '/etc/ssl/example.com.pem', False),
+    ('', '/etc/ssl/example.com.pem', False),
+])
+def test_haproxy_bundle(key, expected_pem, expected_bundle):
+    result = build_site(site(tls_certificate='/etc/ssl/example.com.pem', tls_certificate_key=key), 'haproxy')
+    assert result['tls_pem'] == expected_pem
+    assert (result['tls_bundle'] is not None) == expected_bundle
+    if expected_bundle:
+        assert result['tls_bundle'] == {'path': expected_pem, 'certificate': '/etc/ssl/example.com.pem', 'key': key}
+
+
+def test_key_required_except_for_haproxy():
+    assert problems(site(tls_certificate_key='')) == [
+        'matrix_base_domain_tls_certificate_key: is empty: give the private key of the certificate']
+
+
+# Values that would inject config syntax if they reached a template: each is refused, naming the variable.
+INJECTIONS = [
+    'example.com; include /etc/passwd',
+    'example.com\nlocation / { return 200; }',
+    'example.com{',
+    'exa"mple.com',
+    "exa'mple.com",
+    'example.com }',
+    'example .com',
+    '',
+]
+
+
+@pytest.mark.parametrize('value', INJECTIONS)
+@pytest.mark.parametrize('field, variable', [
+    ('hostname', 'matrix_base_domain_hostname'),
+    ('upstream_hostname', 'matrix_base_domain_upstream_hostname'),
+    ('upstream_address', 'matrix_base_domain_upstream_address'),
+    ('tls_certificate', 'matrix_base_domain_tls_certificate'),
+    ('tls_certificate_key', 'matrix_base_domain_tls_certificate_key'),
+    ('upstream_ca_file', 'matrix_base_domain_upstream_ca_file'),
+    ('config_path', 'matrix_base_domain_config_path'),
+])
+@pytest.mark.parametrize('server', webserver.SERVERS)
+def test_injections_are_refused(server, field, variable, value):
+    if field.startswith('upstream'):
+        value_site = site(wellknown={field: value})
+    elif field.startswith('tls') or field in ('config_path',):
+        value_site = site(**{field: value.replace('example.com', '/etc/ssl/example.com')})
+    else:
+        value_site = site(**{field: value})
+    if value == '' and field in ('upstream_address', 'upstream_ca_file'):
+        build_site(value_site, server, NAMES)  # empty means: not set
+        return
+    if value == '' and field == 'tls_certificate_key' and server == 'haproxy':
+        build_site(value_site, server, NAMES)  # HAProxy: the certificate file holds the key
+        return
+    found = problems(value_site, server)
+    assert len(found) == 1
+    assert found[0].startswith(variable + ': ')
+
+
+@pytest.mark.parametrize('value', ['127.0.0.1 ssl', '[::1]', '127.0.0.1:443', 'localhost', '0.0.0.0;'])
+def test_listen_address_rules(value):
+    assert problems(site(listen_addresses=[value])) == [
+        'matrix_base_domain_listen_addresses: %r is not an IPv4 or IPv6 address (like 203.0.113.10 or 2001:db8::10, '
+        'without brackets or port)' % (value,)]
+
+
+@pytest.mark.parametrize('value, rule', [
+    (0, 'is outside 1-65535'),
+    (65536, 'is outside 1-65535'),
+    ('443 ssl', 'is not a port number (1 to 5 digits)'),
+    (True, 'is not a port number (1 to 5 digits)'),
+    (None, 'is not a port number (1 to 5 digits)'),
+])
+def test_port_rules(value, rule):
+    assert problems(site(https_port=value)) == ['matrix_base_domain_https_port: %r %s' % (value, rule)]
+
+
+@pytest.mark.parametrize('value', ['1.2.3.4', '[::1]', 'matrix.example.com', 'example.com:https'])
+def test_upstream_address_needs_a_port(value):
+    found = problems(site(wellknown={'upstream_address': value}))
+    assert len(found) == 1 and found[0].startswith('matrix_base_domain_upstream_address: %r ' % value)
+
+
+def test_upstream_hostname_must_be_a_name():
+    assert problems(site(wellknown={'upstream_hostname': '10.0.0.5'})) == [
+        "matrix_base_domain_upstream_hostname: '10.0.0.5' is an IP address: give the DNS name the certificate is issued for"]
+
+
+def test_site_hostname_refuses_ipv6():
+    assert problems(site(hostname='[::1]')) == ["matrix_base_domain_hostname: '[::1]' is an IPv6 literal: give a DNS name"]
+
+
+def test_apache_can_only_change_the_upstream_port():
+    result = build_site(site(wellknown={'upstream_address': 'matrix.example.com:8443'}), 'apache')
+    assert result['wellknown']['connect_port'] == 8443
+    found = problems(site(wellknown={'upstream_address': '127.0.0.1:8443'}), 'apache')
+    assert len(found) == 1
+    assert found[0].startswith("matrix_base_domain_upstream_address: '127.0.0.1:8443': Apache connects to the host")
+
+
+@pytest.mark.parametrize('value', ['matrix base', 'x' * 65, 'a;b', 'a{'])
+def test_haproxy_backend_name(value):
+    assert problems(site(haproxy_backend_name=value), 'haproxy') == [
+        'matrix_base_domain_haproxy_backend_name: %r is not a HAProxy section name (1 to 64 letters, digits, "_", "." or "-")'
+        % value]
+
+
+def test_static_rules():
+    found = problems(site(STATIC, wellknown={'root': 'relative/path', 'documents': ['client', '../etc/passwd'],
+                                             'cache_max_age': -1}))
+    assert [problem.split(':')[0] for problem in found] == [
+        'matrix_static_files_public_path', 'documents', 'matrix_static_files_files_cache_time_hours']
+
+
+def test_every_problem_is_reported_at_once():
+    found = problems(site(hostname='a b', https_port='x', tls_certificate='rel', wellknown={'upstream_hostname': 'x;y'}))
+    assert [problem.split(':')[0] for problem in found] == [
+        'matrix_base_domain_hostname', 'matrix_base_domain_https_port', 'matrix_base_domain_tls_certificate',
+        'matrix_base_domain_upstream_hostname']
+
+
+@pytest.mark.parametrize('changes, message', [
+    ({'form': 'inline'}, "form: 'inline' is not one of server, snippet"),
+    ({'root_action': 'redirect'}, "root_action: 'redirect' is not one of not_found"),
+    ({'name': 'Bad-Name'}, "name: 'Bad-Name' is not an identifier (lower case letters, digits and \"_\")"),
+    ({'wellknown': {'method': 'copy'}}, "method: 'copy' is not one of static, proxy"),
+])
+def test_enums(changes, message):
+    assert problems(site(**changes)) == [message]
+
+
+def test_unknown_server_and_shapes():
+    with pytest.raises(SiteError):
+        build_site(site(), 'lighttpd')
+    with pytest.raises(SiteError):
+        build_site(['not', 'a', 'mapping'], 'nginx')
+    assert problems(dict(site(), wellknown='proxy')) == ['wellknown: is not a mapping']
+
+
+@pytest.mark.parametrize('server, form, expected', [
+    ('nginx', 'server', '/etc/nginx/conf.d/matrix-base-domain.conf'),
+    ('nginx', 'snippet', '/etc/nginx/snippets/matrix-base-domain.conf'),
+    ('apache', 'server', '/etc/apache2/sites-enabled/matrix-base-domain.conf'),
+    ('apache', 'snippet', '/etc/apache2/snippets/matrix-base-domain.conf'),
+    ('caddy', 'server', '/etc/caddy/Caddyfile.d/matrix-base-domain.caddyfile'),
+    ('caddy', 'snippet', '/etc/caddy/snippets/matrix-base-domain.caddyfile'),
+    ('haproxy', 'server', '/etc/haproxy/conf.d/matrix-base-domain.cfg'),
+    ('haproxy', 'snippet', '/etc/haproxy/conf.d/matrix-base-domain.cfg'),
+    ('none', 'server', ''),
+])
+def test_default_config_path(server, form, expected):
+    assert webserver.default_config_path(server, form, 'matrix-base-domain') == expected
+
+
+@pytest.mark.parametrize('server, expected', [
+    ('nginx', 'systemctl reload nginx'),
+    ('apache', 'systemctl reload apache2'),
+    ('caddy', 'systemctl reload caddy'),
+    ('haproxy', 'systemctl reload haproxy'),
+    ('none', ''),
+])
+def test_default_reload_command(server, expected):
+    assert webserver.default_reload_command(server) == expected
+
+
+@pytest.mark.parametrize('form', webserver.FORMS)
+def test_nginx_wrapper(form):
+    text = webserver.validation_wrapper('nginx', form, '/tmp/w/candidate.conf', '/tmp/w')
+    assert 'pid /tmp/w/nginx.pid;' in text
+    assert 'proxy_temp_path /tmp/w/proxy;' in text
+    if form == 'server':
+        assert '    include /tmp/w/candidate.conf;\n}' in text
+    else:
+        assert 'server {' in text and '        include /tmp/w/candidate.conf;' in text
+
+
+def test_apache_wrapper_loads_only_modules_that_exist():
+    present = {'/mods/mod_mpm_event.so', '/mods/mod_ssl.so', '/mods/mod_headers.so'}
+    text = webserver.validation_wrapper('apache', 'snippet', '/tmp/w/candidate.conf', '/tmp/w', '/mods', present.__contains__)
+    assert '<IfModule !mpm_event_module>\n    LoadModule mpm_event_module /mods/mod_mpm_event.so\n</IfModule>' in text
+    assert 'LoadModule ssl_module /mods/mod_ssl.so' in text
+    assert 'mod_proxy' not in text
+    assert '<VirtualHost 127.0.0.1:9>' in text and '    Include /tmp/w/candidate.conf' in text
+
+
+def test_apache_modules_directory():
+    assert webserver.find_apache_modules_directory({'/usr/lib64/httpd/modules/mod_ssl.so'}.__contains__) == '/usr/lib64/httpd/modules'
+    assert webserver.find_apache_modules_directory(lambda path: False) is None
+
+
+def test_caddy_and_haproxy_wrappers():
+    assert webserver.validation_wrapper('caddy', 'server', '/w/c', '/w') == '{\n\tadmin off\n}\nimport /w/c\n'
+    assert 'http://localhost:9 {\n\timport /w/c\n}' in webserver.validation_wrapper('caddy', 'snippet', '/w/c', '/w')
+    assert webserver.validation_wrapper('haproxy', 'server', '/w/c', '/w').startswith('global\n')
+    with pytest.raises(ValueError):
+        webserver.validation_wrapper('lighttpd', 'server', '/w/c', '/w')
+
+
+def test_check_commands():
+    assert webserver.check_command('nginx', '/usr/sbin/nginx', '/w/main.conf', '/w/c', '/w') == (
+        ['/usr/sbin/nginx', '-t', '-q', '-p', '/w/', '-c', '/w/main.conf'], {})
+    assert webserver.check_command('apache', 'apache2', '/w/main.conf', '/w/c', '/w')[0] == ['apache2', '-t', '-f', '/w/main.conf']
+    argv, environment = webserver.check_command('caddy', 'caddy', '/w/main.conf', '/w/c', '/w')
+    assert argv == ['caddy', 'validate', '--config', '/w/main.conf', '--adapter', 'caddyfile']
+    assert environment == {'HOME': '/w', 'XDG_DATA_HOME': '/w/data', 'XDG_CONFIG_HOME': '/w/config'}
+    assert webserver.check_command('haproxy', 'haproxy', '/w/main.conf', '/w/c', '/w')[0] == [
+        'haproxy', '-c', '-f', '/w/main.conf', '-f', '/w/c']
+    with pytest.raises(ValueError):
+        webserver.check_command('lighttpd', 'x', 'y', 'z', 'w')
+
+
+def test_clean_check_output_drops_caddy_info_logs():
+    text = '{"level":"info","msg":"using provided configuration"}\n{"level":"warn","msg":"careful"}\nError: bad thing'
+    assert webserver.clean_check_output('caddy', text) == '{"level":"warn","msg":"careful"}\nError: bad thing'
+    assert webserver.clean_check_output('nginx', text) == text
+
+
+@pytest.mark.parametrize('certificate, key', [(b'CERT\n', b'KEY\n'), (b'CERT', b'KEY')])
+def test_pem_bundle(certificate, key):
+    assert webserver.pem_bundle(certificate, key) == b'CERT\nKEY\n'

@@ -1,0 +1,111 @@
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The matrix_pem_bundle module, run in-process against a temporary directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.matrix.wellknown.plugins.modules import matrix_pem_bundle
+
+CERTIFICATE = b'-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
+KEY = b'-----BEGIN PRIVATE KEY-----\nSECRETKEYMATERIAL\n-----END PRIVATE KEY-----'
+
+
+class Exit(Exception):
+    def __init__(self, result, failed):
+        super().__init__(result)
+        self.result = result
+        self.failed = failed
+
+
+@pytest.fixture(autouse=True)
+def capture_exit(monkeypatch):
+    def exit_json(self, **result):
+        raise Exit(result, False)
+
+    def fail_json(self, msg, **result):
+        result['msg'] = msg
+        raise Exit(result, True)
+
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / 'fullchain.pem').write_bytes(CERTIFICATE)
+    (tmp_path / 'privkey.pem').write_bytes(KEY)
+    return tmp_path
+
+
+def run(tmp_path, check_mode=False, diff=False, **args):
+    args = dict(dict(path=str(tmp_path / 'bundle.pem'), certificate=str(tmp_path / 'fullchain.pem'),
+                     key=str(tmp_path / 'privkey.pem')), **args)
+    args.update(_ansible_check_mode=check_mode, _ansible_diff=diff)
+    with patch_module_args(args):
+        with pytest.raises(Exit) as info:
+            matrix_pem_bundle.main()
+    return info.value.result, info.value.failed
+
+
+def test_writes_certificate_then_key_with_mode_0600(files):
+    result, failed = run(files)
+    assert not failed and result['changed']
+    bundle = files / 'bundle.pem'
+    assert bundle.read_bytes() == CERTIFICATE + KEY + b'\n'
+    assert stat.S_IMODE(os.stat(str(bundle)).st_mode) == 0o600
+    assert [name for name in os.listdir(str(files)) if name.endswith('.tmp')] == []
+
+
+def test_second_run_changes_nothing(files):
+    run(files)
+    result, failed = run(files)
+    assert not failed and not result['changed']
+
+
+def test_renewed_certificate_updates_the_bundle(files):
+    run(files)
+    (files / 'fullchain.pem').write_bytes(CERTIFICATE.replace(b'MIIB', b'MIIC'))
+    result, failed = run(files)
+    assert result['changed'] and b'MIIC' in (files / 'bundle.pem').read_bytes()
+
+
+def test_check_mode_writes_nothing(files):
+    result, failed = run(files, check_mode=True)
+    assert not failed and result['changed']
+    assert not (files / 'bundle.pem').exists()
+
+
+def test_diff_never_shows_the_key(files):
+    result, failed = run(files, diff=True)
+    assert result['diff']
+    assert b'SECRETKEYMATERIAL' not in json.dumps(result).encode()
+
+
+def test_mode_is_applied_to_an_existing_bundle(files):
+    run(files)
+    os.chmod(str(files / 'bundle.pem'), 0o644)
+    result, failed = run(files)
+    assert result['changed']
+    assert stat.S_IMODE(os.stat(str(files / 'bundle.pem')).st_mode) == 0o600
+
+
+def test_missing_key_fails_naming_it(files):
+    result, failed = run(files, key=str(files / 'missing.key'))
+    assert failed
+    assert result['msg'] == 'Cannot read the private key %s: No such file or directory' % (files / 'missing.key')
+    assert not (files / 'bundle.pem').exists()
+
+
+def test_missing_directory_fails(files):
+    result, failed = run(files, path=str(files / 'nowhere' / 'bundle.pem'))
+    assert failed and 'does not exist' in result['msg']

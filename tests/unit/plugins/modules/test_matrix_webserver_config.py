@@ -1,0 +1,212 @@
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The matrix_webserver_config module, run in-process against a temporary directory.
+
+A fake server binary (a shell script) drives the check's outcome. The last tests render the
+webserver_config role's templates for many sites and have the real servers check them, when
+they are installed (they are skipped otherwise; Molecule runs the servers for real).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import jinja2
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.matrix.wellknown.plugins.module_utils.webserver import BINARIES, build_site
+from ansible_collections.matrix.wellknown.plugins.modules import matrix_webserver_config
+
+TEMPLATES = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles', 'webserver_config', 'templates')
+SBIN = os.pathsep.join([os.environ.get('PATH', ''), '/usr/sbin', '/sbin'])
+
+
+class Exit(Exception):
+    def __init__(self, result, failed):
+        super().__init__(result)
+        self.result = result
+        self.failed = failed
+
+
+@pytest.fixture(autouse=True)
+def capture_exit(monkeypatch):
+    def exit_json(self, **result):
+        raise Exit(result, False)
+
+    def fail_json(self, msg, **result):
+        result['msg'] = msg
+        raise Exit(result, True)
+
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+
+
+def run(check_mode=False, diff=False, **args):
+    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    with patch_module_args(args):
+        with pytest.raises(Exit) as info:
+            matrix_webserver_config.main()
+    return info.value.result, info.value.failed
+
+
+def fake_binary(tmp_path, status, message=''):
+    """A stand-in server binary that records its arguments and exits with ``status``."""
+    script = tmp_path / 'fake-server'
+    script.write_text('#!/bin/sh\necho "$@" > %s/arguments\necho "%s" >&2\nexit %d\n' % (tmp_path, message, status))
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_writes_a_checked_config(tmp_path):
+    path = tmp_path / 'site.conf'
+    result, failed = run(path=str(path), content='server {}\n', server='nginx', binary=fake_binary(tmp_path, 0))
+    assert not failed and result['changed'] and result['validated']
+    assert path.read_text() == 'server {}\n'
+    arguments = (tmp_path / 'arguments').read_text().split()
+    assert arguments[:2] == ['-t', '-q'] and arguments[-2] == '-c'
+    assert oct(os.stat(str(path)).st_mode & 0o777) == '0o644'
+
+
+def test_rejected_config_leaves_the_file(tmp_path):
+    path = tmp_path / 'site.conf'
+    path.write_text('old\n')
+    result, failed = run(path=str(path), content='new\n', server='nginx',
+                         binary=fake_binary(tmp_path, 1, 'nginx: [emerg] unknown directive bad'))
+    assert failed and not result['changed'] and not result['validated']
+    assert result['msg'] == ('nginx rejected the new configuration for %s, which was left unchanged:\n'
+                             'nginx: [emerg] unknown directive bad' % path)
+    assert path.read_text() == 'old\n'
+    assert sorted(os.listdir(str(tmp_path))) == ['arguments', 'fake-server', 'site.conf']
+
+
+def test_unchanged_content_is_not_checked_again(tmp_path):
+    path = tmp_path / 'site.conf'
+    path.write_text('same\n')
+    path.chmod(0o644)
+    result, failed = run(path=str(path), content='same\n', server='caddy', binary=fake_binary(tmp_path, 1))
+    assert not failed and not result['changed'] and not result['validated']
+    assert not (tmp_path / 'arguments').exists()
+
+
+def test_check_mode_checks_but_writes_nothing(tmp_path):
+    path = tmp_path / 'site.conf'
+    result, failed = run(check_mode=True, diff=True, path=str(path), content='new\n', server='haproxy',
+                         binary=fake_binary(tmp_path, 0))
+    assert not failed and result['changed'] and result['validated']
+    assert not path.exists()
+    assert result['diff'][0]['after'] == 'new\n'
+    assert (tmp_path / 'arguments').read_text().split()[0] == '-c'
+
+
+def test_check_mode_reports_a_rejected_config(tmp_path):
+    result, failed = run(check_mode=True, path=str(tmp_path / 'site.conf'), content='new\n', server='apache',
+                         binary=fake_binary(tmp_path, 1, 'AH00526: Syntax error'))
+    assert failed and 'Apache rejected' in result['msg']
+
+
+def test_diff_shows_before_and_after(tmp_path):
+    path = tmp_path / 'site.conf'
+    path.write_text('old\n')
+    result, failed = run(diff=True, path=str(path), content='new\n', server='nginx', binary=fake_binary(tmp_path, 0))
+    assert result['diff'][0] == {'before_header': '%s (content)' % path, 'after_header': '%s (content)' % path,
+                                 'before': 'old\n', 'after': 'new\n'}
+
+
+def test_validate_false_skips_the_check(tmp_path):
+    result, failed = run(path=str(tmp_path / 'site.conf'), content='x\n', server='nginx', validate=False,
+                         binary=fake_binary(tmp_path, 1))
+    assert not failed and result['changed'] and not result['validated']
+
+
+def test_missing_binary_warns_and_writes(tmp_path, monkeypatch):
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, *args, **kwargs: None)
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, message: warnings.append(message))
+    result, failed = run(path=str(tmp_path / 'site.conf'), content='x\n', server='apache')
+    assert not failed and result['changed'] and result['binary'] is None
+    assert warnings == ['Apache is not installed here (no apache2 or httpd found): %s is written without being checked'
+                        % (tmp_path / 'site.conf')]
+
+
+def test_missing_directory_fails(tmp_path):
+    result, failed = run(path=str(tmp_path / 'nowhere' / 'site.conf'), content='x\n', server='nginx')
+    assert failed and result['msg'] == 'Cannot write %s: the directory %s does not exist' % (
+        tmp_path / 'nowhere' / 'site.conf', tmp_path / 'nowhere')
+
+
+# Real servers: the role's templates, rendered for many sites, pass each server's own check.
+
+def _binary(server):
+    for name in BINARIES[server]:
+        found = shutil.which(name, path=SBIN)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope='module')
+def pki(tmp_path_factory):
+    if not shutil.which('openssl'):
+        pytest.skip('openssl is not installed')
+    directory = tmp_path_factory.mktemp('pki')
+    for name in ('example.com', 'ca'):
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+                        '-days', '1', '-subj', '/CN=%s' % name, '-keyout', str(directory / (name + '.key')),
+                        '-out', str(directory / (name + '.crt'))], check=True, capture_output=True)
+    (directory / 'public' / '.well-known' / 'matrix').mkdir(parents=True)
+    for document in ('client', 'server'):
+        (directory / 'public' / '.well-known' / 'matrix' / document).write_text('{}\n')
+    return directory
+
+
+def render(server, site):
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True,
+                                     undefined=jinja2.StrictUndefined)
+    return environment.get_template(server + '.j2').render(__webserver_config_site=site, ansible_managed='Ansible managed')
+
+
+VARIANTS = [
+    # (form, method, https_port, listen_addresses, upstream_address, ca_file)
+    ('server', 'proxy', 443, [], '', ''),
+    ('server', 'proxy', 8443, ['127.0.0.1', '::1'], 'ADDRESS', 'CA'),
+    ('server', 'static', 443, [], '', ''),
+    ('server', 'static', 8448, ['127.0.0.1'], '', ''),
+    ('snippet', 'proxy', 443, [], 'ADDRESS', 'CA'),
+    ('snippet', 'static', 443, [], '', ''),
+]
+
+
+@pytest.mark.parametrize('form, method, port, addresses, address, ca_file', VARIANTS)
+@pytest.mark.parametrize('server', ['nginx', 'apache', 'caddy', 'haproxy'])
+def test_templates_pass_the_real_check(tmp_path, pki, server, form, method, port, addresses, address, ca_file):
+    binary = _binary(server)
+    if not binary:
+        pytest.skip('%s is not installed' % server)
+    if address == 'ADDRESS':
+        # Apache can only change the port; the others connect to an address (no name resolution at check time).
+        address = 'matrix.example.com:8443' if server == 'apache' else '127.0.0.1:8443'
+    if server in ('nginx', 'haproxy') and method == 'proxy' and not address:
+        # nginx and HAProxy resolve the upstream name when they load the config; example.com names do not resolve here.
+        address = '127.0.0.1:443'
+    path = tmp_path / ('site.' + server)
+    site = build_site({
+        'name': 'matrix_test', 'form': form, 'config_path': str(path), 'hostname': 'example.com', 'https_port': port,
+        'listen_addresses': addresses, 'tls_certificate': str(pki / 'example.com.crt'),
+        'tls_certificate_key': str(pki / 'example.com.key'), 'haproxy_tls_bundle_path': str(pki / 'bundle.pem'),
+        'wellknown': {'method': method, 'root': str(pki / 'public'), 'documents': ['client', 'server'], 'cache_max_age': 14400,
+                      'upstream_hostname': 'matrix.example.com', 'upstream_address': address,
+                      'upstream_ca_file': str(pki / 'ca.crt') if ca_file else ''},
+    }, server)
+    if site.get('tls_bundle'):
+        (pki / 'bundle.pem').write_bytes((pki / 'example.com.crt').read_bytes() + (pki / 'example.com.key').read_bytes())
+    content = render(server, site)
+    assert content.startswith('# Ansible managed\n')
+    result, failed = run(path=str(path), content=content, server=server, form=form, binary=binary)
+    assert not failed, '%s\n%s' % (result['msg'], content)
+    assert result['validated']
