@@ -178,6 +178,7 @@ VARIANTS = [
     ('server', 'static', 443, [], '', ''),
     ('server', 'static', 8448, ['127.0.0.1'], '', ''),
     ('snippet', 'proxy', 443, [], 'ADDRESS', 'CA'),
+    ('server', 'proxy', 443, ['::1'], 'IPV6', ''),
     ('snippet', 'static', 443, [], '', ''),
 ]
 
@@ -191,6 +192,8 @@ def test_templates_pass_the_real_check(tmp_path, pki, server, form, method, port
     if address == 'ADDRESS':
         # Apache can only change the port; the others connect to an address (no name resolution at check time).
         address = 'matrix.example.com:8443' if server == 'apache' else '127.0.0.1:8443'
+    if address == 'IPV6':
+        address = 'matrix.example.com:8443' if server == 'apache' else '[::1]:8443'
     if server in ('nginx', 'haproxy') and method == 'proxy' and not address:
         # nginx and HAProxy resolve the upstream name when they load the config; example.com names do not resolve here.
         address = '127.0.0.1:443'
