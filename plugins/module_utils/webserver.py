@@ -31,7 +31,11 @@ from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import (
 
 SERVERS = ('nginx', 'apache', 'caddy', 'haproxy')
 FORMS = ('server', 'snippet')
+# How /.well-known/matrix/ is served: from a directory (the Matrix host, and a later "static" method of
+# the base domain), or forwarded to the Matrix host. Every template already has both branches.
 METHODS = ('static', 'proxy')
+# What a form-server site does outside /.well-known/matrix/. A later "site" method of the base domain
+# adds an index page or a redirect at /: a new value here and one branch per template.
 ROOT_ACTIONS = ('not_found',)
 
 # What browsers need on every /.well-known/matrix/ response (Matrix client-server API, CORS).
