@@ -57,10 +57,10 @@ collection: venv
 sanity: test-deps
 	tests/utils/ansible-test.sh sanity --venv --python 3.11
 
-units: test-deps
+units: test-deps collection
 	pytest -q -p no:cacheprovider tests/unit
 
-functional: test-deps system-deps
+functional: test-deps system-deps collection
 	pytest -q -p no:cacheprovider tests/functional
 
 integration: test-deps

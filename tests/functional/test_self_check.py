@@ -1,0 +1,109 @@
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The self-check of the matrix_static_files role, through ansible-playbook, against a real nginx.
+
+nginx serves the documents the role wrote (from disk, with CORS) for example.com, and stands in
+for the homeserver's version endpoints on matrix.example.com. connect_to sends every name to it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import Nginx, free_port
+
+PLAYBOOK = '''- name: Publish and check
+  hosts: localhost
+  gather_facts: false
+  roles:
+    - role: matrix.wellknown.matrix_static_files
+'''
+
+
+@pytest.fixture(scope='module')
+def deployment(tmp_path_factory, ca, collections, session_servers):
+    work = tmp_path_factory.mktemp('self-check')
+    port = free_port()
+    cert, key, dummy = ca.issue('self-check', ['example.com', 'matrix.example.com'])
+    well_known = work / 'matrix' / 'static-files' / 'public' / '.well-known' / 'matrix'
+    config = '''
+    server {
+        listen 127.0.0.1:%(port)d ssl;
+        server_name example.com matrix.example.com;
+        ssl_certificate %(cert)s;
+        ssl_certificate_key %(key)s;
+        location /.well-known/matrix/ {
+            alias %(root)s/;
+            default_type application/json;
+            add_header Access-Control-Allow-Origin * always;
+            add_header Cache-Control max-age=14400 always;
+        }
+        location = /_matrix/federation/v1/version {
+            default_type application/json;
+            return 200 '{"server": {"name": "stand-in", "version": "1"}}';
+        }
+        location = /_matrix/client/versions {
+            default_type application/json;
+            return 200 '{"versions": ["v1.11"]}';
+        }
+    }
+''' % dict(port=port, cert=cert, key=key, root=well_known)
+    playbook = work / 'site.yml'
+    playbook.write_text(PLAYBOOK)
+
+    def play(*extra, **variables):
+        base = dict(
+            matrix_domain='example.com',
+            matrix_base_data_path=str(work / 'matrix'),
+            matrix_static_files_self_check_ca_path=str(ca.cert),
+            matrix_static_files_self_check_delegate_to='',
+        )
+        base.update(variables)
+        connect_to = ['example.com:443:127.0.0.1:%d' % port, 'matrix.example.com:8448:127.0.0.1:%d' % port,
+                      'matrix.example.com:443:127.0.0.1:%d' % port]
+        argv = [str(Path(sys.executable).parent / 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', str(playbook),
+                '-e', 'ansible_python_interpreter=%s' % sys.executable,
+                '-e', '{"matrix_static_files_self_check_connect_to": %s}' % str(connect_to).replace("'", '"')]
+        for name, value in base.items():
+            argv += ['-e', '%s=%s' % (name, value)]
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR='1')
+        return subprocess.run(argv + list(extra), capture_output=True, text=True, env=env, timeout=300, check=False)
+
+    first = play()
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert 'Check Matrix discovery' not in first.stdout  # off by default
+    session_servers.append(Nginx(work / 'nginx', config, [port]))
+    return play, well_known
+
+
+def test_self_check_passes_when_the_base_domain_serves_the_generated_documents(deployment):
+    play, dummy = deployment
+    result = play('--tags', 'self-check')
+    assert result.returncode == 0, result.stdout
+    assert 'Check Matrix discovery of the base domain' in result.stdout
+    assert 'Write the /.well-known/matrix documents' not in result.stdout  # --tags self-check runs the check alone
+
+
+def test_self_check_fails_on_a_stale_document_listing_the_problem(deployment):
+    play, well_known = deployment
+    before = (well_known / 'client').read_bytes()
+    # The inventory now wants another homeserver URL, but the base domain still serves the old document.
+    result = play('--tags', 'self-check', matrix_homeserver_url='https://chat.example.com')
+    assert result.returncode != 0
+    assert 'stale-document on client' in result.stdout, result.stdout
+    assert (well_known / 'client').read_bytes() == before
+
+
+def test_self_check_after_deploy_when_enabled(deployment):
+    play, well_known = deployment
+    result = play(matrix_static_files_self_check_enabled='true', matrix_static_files_file_matrix_support_enabled='true',
+                  matrix_static_files_file_matrix_support_property_m_support_page='https://example.com/help')
+    assert result.returncode == 0, result.stdout
+    assert 'Check Matrix discovery of the base domain' in result.stdout
+    assert (well_known / 'support').exists()
