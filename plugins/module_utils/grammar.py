@@ -202,3 +202,13 @@ def check_safe_path(value):
     if '/../' in value + '/' or value.endswith('/..'):
         return 'must not contain ".." components'
     return None
+
+
+def check_safe_file_path(value):
+    """Like check_safe_path, for a file: no trailing "/" and no "." or empty components."""
+    problem = check_safe_path(value)
+    if problem:
+        return problem
+    if value.endswith('/') or '/./' in value + '/' or '//' in value:
+        return 'is not the path of a file (it ends with "/" or has empty or "." components)'
+    return None

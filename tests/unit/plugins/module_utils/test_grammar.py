@@ -195,3 +195,17 @@ def test_address(value, valid):
 ])
 def test_safe_path(value, valid):
     assert (grammar.check_safe_path(value) is None) is valid
+
+
+@pytest.mark.parametrize('value, valid', [
+    ('/etc/ssl/certs/example.com.pem', True),
+    ('/etc/letsencrypt/live/example.com/fullchain.pem', True),
+    ('/etc/ssl/certs/', False),
+    ('/etc/ssl//cert.pem', False),
+    ('/etc/ssl/./cert.pem', False),
+    ('/etc/ssl/.', False),
+    ('/', False),
+    ('/etc/ssl/cert.pem;', False),
+])
+def test_safe_file_path(value, valid):
+    assert (grammar.check_safe_file_path(value) is None) is valid
