@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright (c) matrix.wellknown contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import ctypes
 import filecmp
+import getpass
 import json
 import os
 import platform
@@ -32,6 +34,7 @@ import re
 import resource
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -55,10 +58,45 @@ WELL_KNOWN = Path('matrix', 'static-files', 'public', '.well-known', 'matrix')
 SAMPLE_INTERVAL = 0.1
 SAMPLE_INTERVAL_LATER = 0.5
 TARGET_HOSTS = 100
+# ssh_args with multiplexing (Ansible's default) and without.
+SSH_ARGS = {True: '-C -o ControlMaster=auto -o ControlPersist=60s', False: '-C -o ControlMaster=no'}
 BASELINE_FIRST_RUN_ONCE_FROM = 30
 TARGET_ROLE_FLOOR = 1.3
 TARGET_ROLE_BASELINE = 0.4
 
+
+class Variant:
+    """What one column of the results runs: a playbook, optionally another collection, setting overrides."""
+
+    def __init__(self, name, playbook, collections_path=None, env=None):
+        self.name = name
+        self.base = name.split('+')[0]
+        self.playbook = playbook
+        self.collections_path = collections_path
+        self.env = env or {}
+
+
+def modifier_env(mods, args):
+    """ANSIBLE_* overrides for the modifiers of a variant name such as role+pipelining+forks16.
+
+    They let settings be compared side by side, alternated in one run, rather than in separate runs
+    that a change of machine load would skew.
+    """
+    env = {}
+    for mod in mods:
+        if mod in ('pipelining', 'nopipelining'):
+            env['ANSIBLE_PIPELINING'] = str(mod == 'pipelining')
+        elif mod in ('free', 'linear'):
+            env['ANSIBLE_STRATEGY'] = mod
+        elif re.fullmatch(r'forks[1-9][0-9]*', mod):
+            env['ANSIBLE_FORKS'] = mod[5:]
+        elif mod in ('mux', 'nomux'):
+            if args.connection != 'ssh':
+                raise ValueError('%s needs --connection ssh' % mod)
+            env['ANSIBLE_SSH_ARGS'] = SSH_ARGS[mod == 'mux']
+        else:
+            raise ValueError('unknown modifier %r (pipelining, nopipelining, free, linear, forksN, mux, nomux)' % mod)
+    return env
 
 def reexec_in_venv():
     """Run under the project's virtualenv, where ansible-core and matplotlib are installed."""
@@ -84,6 +122,11 @@ def parse_args(argv):
     parser.add_argument('--forks', type=int, default=8, help='ANSIBLE_FORKS (default 8)')
     parser.add_argument('--strategy', default='linear', help='ANSIBLE_STRATEGY (default linear)')
     parser.add_argument('--pipelining', action='store_true', help='ANSIBLE_PIPELINING=True (default: off, as in ansible-core)')
+    parser.add_argument('--connection', choices=('local', 'ssh'), default='local',
+                        help='local (default), or ssh to an sshd the harness starts on 127.0.0.1 (needs openssh-server)')
+    parser.add_argument('--ssh-multiplexing', choices=('on', 'off'), default='on',
+                        help='with --connection ssh: on = Ansible\'s default ssh_args (ControlMaster=auto, '
+                             'ControlPersist=60s), off = a new SSH connection for every command')
     parser.add_argument('--all-first-runs', action='store_true',
                         help='measure the baseline\'s first run in every repeat on 30 hosts or more too (slow)')
     parser.add_argument('--baseline-max-hosts', type=int, default=100,
@@ -93,8 +136,9 @@ def parse_args(argv):
     parser.add_argument('--phases', default=','.join(PHASES),
                         help='first (fresh output), steady (rerun) or both (default); with steady only, '
                              'an unmeasured first run prepares the files')
-    parser.add_argument('--variant', action='append', default=[], metavar='NAME=PLAYBOOK[@COLLECTIONS_PATH]',
-                        help='an extra variant, e.g. a prototype of the role installed elsewhere (for profiling)')
+    parser.add_argument('--variant', action='append', default=[], metavar='x-NAME=PLAYBOOK[@COLLECTIONS_PATH]',
+                        help='define an extra variant x-NAME (use it in --variants), e.g. a prototype of the role '
+                             'installed elsewhere, for profiling')
     parser.add_argument('--collections-path',
                         help='use the collection installed there (e.g. build/collections from `make collection`) '
                              'instead of building and installing the working tree into the temp dir')
@@ -107,17 +151,22 @@ def parse_args(argv):
     if args.repeats is not None and args.repeats < 1:
         parser.error('--repeats must be at least 1')
     args.variants = [v for v in args.variants.split(',') if v]
-    unknown = set(args.variants) - set(VARIANTS + OPTIONAL_VARIANTS)
-    if unknown:
-        parser.error('--variants: unknown %s' % ', '.join(sorted(unknown)))
+    for name in args.variants:
+        base, mods = name.split('+')[0], name.split('+')[1:]
+        if base not in VARIANTS + OPTIONAL_VARIANTS and not base.startswith('x-'):
+            parser.error('--variants: unknown %s' % base)
+        try:
+            modifier_env(mods, args)
+        except ValueError as exc:
+            parser.error('--variants %s: %s' % (name, exc))
     args.phases = [p for p in PHASES if p in args.phases.split(',')]
     if not args.phases:
         parser.error('--phases: first, steady or first,steady')
     extra = {}
     for spec in args.variant:
-        match = re.fullmatch(r'([a-z][a-z0-9_-]*)=([^@]+)(?:@(.+))?', spec)
-        if not match or match.group(1) in VARIANTS or match.group(1) in extra:
-            parser.error('--variant %r: expected a new NAME=PLAYBOOK[@COLLECTIONS_PATH]' % spec)
+        match = re.fullmatch(r'(x-[a-z0-9_-]+)=([^@]+)(?:@(.+))?', spec)
+        if not match or match.group(1) in extra:
+            parser.error('--variant %r: expected a new x-NAME=PLAYBOOK[@COLLECTIONS_PATH]' % spec)
         extra[match.group(1)] = (Path(match.group(2)).resolve(), match.group(3) and Path(match.group(3)).resolve())
     args.extra = extra
     return args
@@ -195,8 +244,9 @@ class RunFailed(Exception):
 class Runner:
     """Runs one playbook with a clean, explicit Ansible environment and measures it."""
 
-    def __init__(self, args, workdir, collections_path):
+    def __init__(self, args, workdir, collections_path, sshd=None):
         self.args = args
+        self.sshd = sshd
         self.workdir = workdir
         self.logs = workdir / 'logs'
         self.logs.mkdir()
@@ -224,16 +274,26 @@ class Runner:
             'ANSIBLE_FORCE_COLOR': '0',
             'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
         })
+        if sshd:
+            env['ANSIBLE_SSH_ARGS'] = SSH_ARGS[args.ssh_multiplexing == 'on']
         self.env = env
         self.count = 0
 
-    def run(self, name, playbook, inventory, output_dir, collections_path=None):
+    def run(self, name, variant, inventory, output_dir):
         """Run a playbook; return its measurements. Output goes to a log file, not through a pipe."""
         self.count += 1
         log = self.logs / ('%04d-%s.log' % (self.count, name))
-        env = self.env
-        if collections_path:
-            env = dict(env, ANSIBLE_COLLECTIONS_PATH=str(collections_path))
+        env = dict(self.env, **variant.env)
+        if variant.collections_path:
+            env['ANSIBLE_COLLECTIONS_PATH'] = str(variant.collections_path)
+        playbook = variant.playbook
+        control_dir = None
+        if self.sshd:
+            # A fresh ControlPath directory per run: no run reuses another one's SSH connections.
+            control_dir = self.workdir / 'cp' / ('%04d' % self.count)
+            control_dir.mkdir(parents=True)
+            env = dict(env, ANSIBLE_SSH_CONTROL_PATH_DIR=str(control_dir))
+            sshd_before = self.sshd.children_cpu()
         cmd = [self.playbook_bin, '-i', str(inventory), str(playbook), '-e', 'bench_output_dir=%s' % output_dir]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         with open(log, 'wb') as handle:
@@ -250,6 +310,11 @@ class Runner:
             sampler.stop.set()
             sampler.join()
             self.current = None
+        server_cpu = 0.0
+        if self.sshd:
+            # Close the persisted master connections, so their CPU (and the sshd side's) is counted here.
+            self.sshd.close_masters(control_dir)
+            server_cpu = self.sshd.children_cpu() - sshd_before
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         text = log.read_text(errors='replace')
         if proc.returncode != 0:
@@ -260,7 +325,8 @@ class Runner:
         system = after.ru_stime - before.ru_stime
         return {
             'wall_s': wall,
-            'cpu_s': user + system,
+            'cpu_s': user + system + server_cpu,
+            'sshd_cpu_s': server_cpu,
             'user_s': user,
             'sys_s': system,
             'peak_tree_pss_mib': sampler.peak_pss / 1024.0,
@@ -277,6 +343,97 @@ class Runner:
     def kill(self):
         if self.current is not None and self.current.poll() is None:
             os.killpg(self.current.pid, signal.SIGTERM)
+
+
+class SshServer:
+    """An sshd on 127.0.0.1 (free port, throwaway keys, this user only), for --connection ssh.
+
+    Module runs then happen under sshd, not under ansible-playbook: their CPU is read from the
+    listener's cutime/cstime. The harness is a child subreaper, so the ControlPersist masters that
+    ssh detaches are reaped (and counted) by it when close_masters() ends them after each run.
+    """
+
+    def __init__(self, workdir):
+        self.dir = workdir / 'ssh'
+        self.dir.mkdir()
+        self.proc = None
+        self.made_privsep_dir = False
+        self.sshd = shutil.which('sshd') or '/usr/sbin/sshd'
+        if not os.path.exists(self.sshd):
+            raise RunFailed('--connection ssh needs sshd (Debian: apt-get install openssh-server)')
+
+    def start(self):
+        for name in ('host_key', 'client_key'):
+            subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', str(self.dir / name)], check=True)
+        shutil.copyfile(self.dir / 'client_key.pub', self.dir / 'authorized_keys')
+        with socket.socket() as probe:
+            probe.bind(('127.0.0.1', 0))
+            self.port = probe.getsockname()[1]
+        config = self.dir / 'sshd_config'
+        config.write_text('\n'.join([
+            'Port %d' % self.port, 'ListenAddress 127.0.0.1',
+            'HostKey %s' % (self.dir / 'host_key'), 'PidFile %s' % (self.dir / 'sshd.pid'),
+            'AuthorizedKeysFile %s' % (self.dir / 'authorized_keys'), 'AllowUsers %s' % getpass.getuser(),
+            'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
+            'UsePAM no', 'StrictModes no', 'MaxStartups 200:30:400', 'MaxSessions 200', 'LogLevel ERROR',
+            'Subsystem sftp internal-sftp', '']))
+        if os.geteuid() == 0 and not os.path.isdir('/run/sshd'):
+            # sshd's privilege separation directory, normally made at boot; removed again in stop().
+            os.mkdir('/run/sshd', 0o755)
+            self.made_privsep_dir = True
+        self.log = open(self.dir / 'sshd.log', 'wb')
+        self.proc = subprocess.Popen([self.sshd, '-D', '-e', '-f', str(config)], stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(('127.0.0.1', self.port), timeout=1).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise RunFailed('sshd did not start: %s' % (self.dir / 'sshd.log').read_text(errors='replace'))
+
+    def host_vars(self, control_dir_var=True):
+        common = '-F /dev/null -o UserKnownHostsFile=%s -o StrictHostKeyChecking=no -o IdentitiesOnly=yes' % (
+            self.dir / 'known_hosts')
+        return {
+            'ansible_connection': 'ssh', 'ansible_host': '127.0.0.1', 'ansible_port': self.port,
+            'ansible_user': getpass.getuser(), 'ansible_ssh_private_key_file': str(self.dir / 'client_key'),
+            'ansible_ssh_common_args': common,
+            # One master connection per inventory host, as with real hosts (they all share 127.0.0.1 here).
+            'ansible_control_path': '%(directory)s/{{ inventory_hostname }}',
+        }
+
+    def children_cpu(self):
+        """CPU seconds of the listener's finished children (the sessions that ran the modules)."""
+        stat = _read('/proc/%d/stat' % self.proc.pid)
+        fields = stat[stat.rfind(b')') + 2:].split()
+        return (int(fields[13]) + int(fields[14])) / os.sysconf('SC_CLK_TCK')
+
+    def close_masters(self, control_dir):
+        for sock in control_dir.iterdir():
+            subprocess.run(['ssh', '-F', '/dev/null', '-o', 'ControlPath=%s' % sock, '-O', 'exit', 'bench'],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                    pass
+            except ChildProcessError:
+                pass
+            # Done when the listener has no session left.
+            if process_tree(self.proc.pid) == [self.proc.pid]:
+                return
+            time.sleep(0.05)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.log.close()
+        if self.made_privsep_dir:
+            shutil.rmtree('/run/sshd', ignore_errors=True)
 
 
 # ---------------------------------------------------------------- set-up
@@ -297,7 +454,7 @@ def build_collection(workdir):
     return target, tarball.name
 
 
-def write_inventory(workdir, size):
+def write_inventory(workdir, size, sshd=None):
     """An inventory of ``size`` hosts m001.example.com...: local connection, own matrix_domain.
 
     The example vars (the README's vars.yml) apply to every host; matrix_domain is per host and
@@ -319,6 +476,8 @@ def write_inventory(workdir, size):
             'ansible_python_interpreter': sys.executable,
             'matrix_domain': name,
         }
+        if sshd:
+            hosts[name].update(sshd.host_vars())
     path = inv / 'hosts.yml'
     path.write_text(json.dumps({'all': {'hosts': hosts}}, indent=1) + '\n')
     return path
@@ -396,35 +555,44 @@ def run_benchmark(args, workdir, runner, variants):
     samples = {}
     checks = []
     for size in args.hosts:
-        inventory = write_inventory(workdir, size)
-        active = [v for v in variants if not (v == 'baseline' and size > args.baseline_max_hosts)]
+        inventory = write_inventory(workdir, size, runner.sshd)
+        active = [v for v in variants if not (variants[v].base == 'baseline' and size > args.baseline_max_hosts)]
         count = repeats_for(args, size)
+        prepared = set()
         for repeat in range(count):
             # Rotate who goes first, so no variant always follows the same one.
             order = active[repeat % len(active):] + active[:repeat % len(active)]
             outputs = {}
             for phase in PHASES:
-                for variant in order:
-                    playbook, coll = variants[variant]
-                    out = workdir / 'out' / variant
+                for name in order:
+                    variant = variants[name]
+                    # Variants of one playbook (role, role+pipelining, ...) write the same files: one directory.
+                    out = workdir / 'out' / variant.base
                     measured = phase in args.phases
                     if phase == 'first':
-                        once = variant == 'baseline' and size >= BASELINE_FIRST_RUN_ONCE_FROM and not args.all_first_runs
-                        if repeat > 0 and (once or not measured):
-                            continue
+                        if measured:
+                            once = (variant.base == 'baseline' and size >= BASELINE_FIRST_RUN_ONCE_FROM
+                                    and not args.all_first_runs)
+                            if repeat > 0 and once:
+                                continue
+                        else:
+                            # Steady state only: an unmeasured first run writes each directory once.
+                            if repeat > 0 or variant.base == 'floor' or out in prepared:
+                                continue
+                            prepared.add(out)
                         if out.exists():
                             shutil.rmtree(out)
                     elif not measured:
                         continue
-                    result = runner.run('%s-%d-%s' % (variant, size, phase), playbook, inventory, out, coll)
+                    result = runner.run('%s-%d-%s' % (name, size, phase), variant, inventory, out)
                     result.update(repeat=repeat)
-                    outputs[variant] = out
-                    _progress(size, repeat, count, variant, phase if measured else 'prepare', result)
+                    outputs[name] = out
+                    _progress(size, repeat, count, name, phase if measured else 'prepare', result)
                     if result['hosts_in_recap'] != size or result['failed']:
                         raise RunFailed('%s on %d hosts: recap shows %d hosts, %d failed'
-                                        % (variant, size, result['hosts_in_recap'], result['failed']))
+                                        % (name, size, result['hosts_in_recap'], result['failed']))
                     if measured:
-                        samples.setdefault((size, variant, phase), []).append(result)
+                        samples.setdefault((size, name, phase), []).append(result)
                 if phase == 'first' and repeat == 0 and 'role' in outputs:
                     checks.extend(compare_variants(outputs, size))
     return samples, checks
@@ -448,7 +616,7 @@ def compare_variants(outputs, size):
 
 
 def _progress(size, repeat, count, variant, phase, result):
-    print('  %3d hosts  run %d/%d  %-8s %-6s  wall %7.2f s  cpu %7.2f s  pss %6.0f MiB  changed %d'
+    print('  %3d hosts  run %d/%d  %-16s %-7s  wall %7.2f s  cpu %7.2f s  pss %6.0f MiB  changed %d'
           % (size, repeat + 1, count, variant, phase, result['wall_s'], result['cpu_s'],
              result['peak_tree_pss_mib'], result['changed']), flush=True)
 
@@ -515,6 +683,12 @@ def linearity(summary, sizes):
 
 # ---------------------------------------------------------------- reports
 
+def connection_text(settings):
+    if settings.get('connection') == 'ssh':
+        return 'SSH to 127.0.0.1, multiplexing %s' % settings['ssh_multiplexing']
+    return 'local connections'
+
+
 def fmt_s(entry, runs):
     if not entry:
         return 'n/a'
@@ -528,9 +702,9 @@ def write_markdown(path, meta, summary, ratios, targets, checks, variants):
     lines.append('Machine: %s CPU(s), %s, %s GiB RAM, %s, Python %s, ansible-core %s; git %s.'
                  % (m['cpus'], m['cpu_model'], m['memory_gib'], m['os'], m['python'], m['ansible_core'], m['git']))
     s = meta['settings']
-    lines.append('Settings: forks %d, strategy %s, pipelining %s, local connections, no facts, default callback. '
+    lines.append('Settings: forks %d, strategy %s, pipelining %s, %s, no facts, default callback. '
                  'Load average before/after: %s / %s. Duration %.0f s (harness itself: %.0f s CPU).'
-                 % (s['forks'], s['strategy'], 'on' if s['pipelining'] else 'off',
+                 % (s['forks'], s['strategy'], 'on' if s['pipelining'] else 'off', connection_text(s),
                     ' '.join('%.2f' % x for x in meta['load_before']), ' '.join('%.2f' % x for x in meta['load_after']),
                     meta['duration_s'], meta['harness_cpu_s']))
     lines.append('')
@@ -593,7 +767,8 @@ def plot(path, meta, summary, variants):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
-    styles = {'floor': ('tab:gray', 's'), 'baseline': ('tab:red', '^'), 'role': ('tab:blue', 'o')}
+    styles = {'floor': ('tab:gray', 's'), 'baseline': ('tab:red', '^'), 'role': ('tab:blue', 'o'),
+              'role_unvalidated': ('tab:green', 'D')}
     for ax, phase in zip(axes, PHASES):
         for variant in variants:
             pts = sorted((int(size), row[variant][phase]) for size, row in summary.items()
@@ -611,8 +786,8 @@ def plot(path, meta, summary, variants):
     axes[0].set_ylabel('wall time, s (median, min-max)')
     axes[0].legend()
     m, s = meta['machine'], meta['settings']
-    fig.suptitle('matrix.wellknown: %s CPUs %s, ansible-core %s, forks %d, local connections'
-                 % (m['cpus'], m['cpu_model'], m['ansible_core'], s['forks']), fontsize=10)
+    fig.suptitle('matrix.wellknown: %s CPUs %s, ansible-core %s, forks %d, %s'
+                 % (m['cpus'], m['cpu_model'], m['ansible_core'], s['forks'], connection_text(s)), fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -627,6 +802,7 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix='matrix-wellknown-bench-'))
     runner = None
+    sshd = None
     started = time.perf_counter()
     load_before = os.getloadavg()
     try:
@@ -638,18 +814,31 @@ def main(argv=None):
         else:
             print('Building and installing the collection from the working tree ...', flush=True)
             collections_path, tarball = build_collection(workdir)
-        variants = {v: (PLAYBOOKS / ('%s.yml' % v), None) for v in VARIANTS + OPTIONAL_VARIANTS if v in args.variants}
-        variants.update(args.extra)
-        runner = Runner(args, workdir, collections_path)
+        variants = {}
+        for name in args.variants + [x for x in args.extra if x not in args.variants]:
+            base, mods = name.split('+')[0], name.split('+')[1:]
+            if base.startswith('x-') and base not in args.extra:
+                sys.exit('--variants %s: define it with --variant %s=PLAYBOOK[@COLLECTIONS_PATH]' % (name, base))
+            playbook, coll = args.extra.get(base, (PLAYBOOKS / ('%s.yml' % base), None))
+            variants[name] = Variant(name, playbook, coll, modifier_env(mods, args))
+        if args.connection == 'ssh':
+            # Become the reaper of the ControlPersist masters that ssh detaches (PR_SET_CHILD_SUBREAPER).
+            ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+            sshd = SshServer(workdir)
+            sshd.start()
+        runner = Runner(args, workdir, collections_path, sshd)
         meta = {
             'machine': machine(),
             'settings': {'forks': args.forks, 'strategy': args.strategy, 'pipelining': args.pipelining,
+                         'connection': args.connection,
+                         'ssh_multiplexing': args.ssh_multiplexing if args.connection == 'ssh' else None,
                          'phases': args.phases, 'all_first_runs': args.all_first_runs,
                          'hosts': args.hosts, 'repeats': {str(s): repeats_for(args, s) for s in args.hosts},
                          'baseline_max_hosts': args.baseline_max_hosts,
                          'collection': tarball or 'installed collection (--collections-path)',
-                         'variants': {k: [str(p.relative_to(REPO)) if p.is_relative_to(REPO) else p.name,
-                                          bool(c)] for k, (p, c) in variants.items()}},
+                         'variants': {k: {'playbook': str(v.playbook.relative_to(REPO)) if v.playbook.is_relative_to(REPO)
+                                          else v.playbook.name, 'other_collection': bool(v.collections_path),
+                                          'env': v.env} for k, v in variants.items()}},
             'load_before': load_before,
         }
         m = meta['machine']
@@ -680,7 +869,7 @@ def main(argv=None):
                      for (size, variant, phase), runs in sorted(samples.items()) for r in runs],
         }
         (out / 'results.json').write_text(json.dumps(results, indent=2, sort_keys=True) + '\n')
-        names = [v for v in VARIANTS + OPTIONAL_VARIANTS + tuple(args.extra) if v in variants]
+        names = list(variants)
         write_markdown(out / 'results.md', meta, summary, ratios, targets, checks, names)
         plot(out / 'plot.png', meta, summary, names)
         print()
@@ -689,7 +878,8 @@ def main(argv=None):
         return 0 if all(ok for dummy, dummy, ok in targets) else 1
     except RunFailed as exc:
         # Keep the logs of a failed run: the temp dir is removed below.
-        shutil.copytree(workdir / 'logs', out / 'logs', dirs_exist_ok=True)
+        if (workdir / 'logs').is_dir():
+            shutil.copytree(workdir / 'logs', out / 'logs', dirs_exist_ok=True)
         print('benchmark failed: %s\n(logs copied to %s)' % (exc, out / 'logs'), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -698,6 +888,8 @@ def main(argv=None):
     finally:
         if runner is not None:
             runner.kill()
+        if sshd is not None:
+            sshd.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
