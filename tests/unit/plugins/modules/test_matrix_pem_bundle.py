@@ -11,33 +11,12 @@ import stat
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_pem_bundle
+
+from module_runner import run_module
 
 CERTIFICATE = b'-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
 KEY = b'-----BEGIN PRIVATE KEY-----\nSECRETKEYMATERIAL\n-----END PRIVATE KEY-----'
-
-
-class Exit(Exception):
-    def __init__(self, result, failed):
-        super().__init__(result)
-        self.result = result
-        self.failed = failed
-
-
-@pytest.fixture(autouse=True)
-def capture_exit(monkeypatch):
-    def exit_json(self, **result):
-        raise Exit(result, False)
-
-    def fail_json(self, msg, **result):
-        result['msg'] = msg
-        raise Exit(result, True)
-
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
 
 
 @pytest.fixture
@@ -50,11 +29,7 @@ def files(tmp_path):
 def run(tmp_path, check_mode=False, diff=False, **args):
     args = dict(dict(path=str(tmp_path / 'bundle.pem'), certificate=str(tmp_path / 'fullchain.pem'),
                      key=str(tmp_path / 'privkey.pem')), **args)
-    args.update(_ansible_check_mode=check_mode, _ansible_diff=diff)
-    with patch_module_args(args):
-        with pytest.raises(Exit) as info:
-            matrix_pem_bundle.main()
-    return info.value.result, info.value.failed
+    return run_module(matrix_pem_bundle.main, args, check_mode=check_mode, diff=diff)
 
 
 def test_writes_certificate_then_key_with_mode_0600(files):

@@ -12,42 +12,17 @@ import stat
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown
+
+from module_runner import run_module
 
 SERVER = {'m.server': 'matrix.example.com:443'}
 CLIENT = {'m.homeserver': {'base_url': 'https://matrix.example.com'}}
 SUPPORT = {'contacts': [{'role': 'm.role.admin', 'email_address': 'admin@example.com'}]}
 
 
-class Exit(Exception):
-    def __init__(self, result, failed):
-        super().__init__(result)
-        self.result = result
-        self.failed = failed
-
-
-@pytest.fixture(autouse=True)
-def capture_exit(monkeypatch):
-    def exit_json(self, **result):
-        raise Exit(result, False)
-
-    def fail_json(self, msg, **result):
-        result['msg'] = msg
-        raise Exit(result, True)
-
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-
-
 def run(args, check_mode=False, diff=False):
-    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    with patch_module_args(args):
-        with pytest.raises(Exit) as info:
-            matrix_wellknown.main()
-    return info.value.result, info.value.failed
+    return run_module(matrix_wellknown.main, args, check_mode=check_mode, diff=diff)
 
 
 def expected_bytes(document):

@@ -7,20 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown_info
+
+from module_runner import run_module
 
 RESULT = dict(ok=True, problems=[], documents=dict(server=None, client=None, support=None),
               federation=dict(method='fallback'), client=dict(base_url=None, versions=None, identity_server=None))
-
-
-class Exit(Exception):
-    def __init__(self, result, failed):
-        super().__init__(result)
-        self.result = result
-        self.failed = failed
 
 
 class FakeChecker(object):
@@ -36,25 +28,13 @@ class FakeChecker(object):
 
 
 @pytest.fixture(autouse=True)
-def capture_exit(monkeypatch):
-    def exit_json(self, **result):
-        raise Exit(result, False)
-
-    def fail_json(self, msg, **result):
-        result['msg'] = msg
-        raise Exit(result, True)
-
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+def fake_checker(monkeypatch):
     monkeypatch.setattr(matrix_wellknown_info, 'Checker', FakeChecker)
     FakeChecker.created = []
 
 
 def run(args, check_mode=False):
-    with patch_module_args(dict(args, _ansible_check_mode=check_mode)):
-        with pytest.raises(Exit) as info:
-            matrix_wellknown_info.main()
-    return info.value.result, info.value.failed
+    return run_module(matrix_wellknown_info.main, args, check_mode=check_mode)
 
 
 @pytest.mark.parametrize('check_mode', [False, True])

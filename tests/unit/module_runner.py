@@ -1,0 +1,41 @@
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run a module's main() in-process, as Ansible would hand it its arguments, and return its result."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+
+class ModuleExit(Exception):
+    """Raised in place of exit_json/fail_json, carrying the result."""
+
+    def __init__(self, result, failed):
+        super().__init__(result)
+        self.result = result
+        self.failed = failed
+
+
+def _exit_json(self, **result):
+    raise ModuleExit(result, False)
+
+
+def _fail_json(self, msg, **result):
+    result['msg'] = msg
+    raise ModuleExit(result, True)
+
+
+def run_module(main, args, check_mode=False, diff=False):
+    """Call ``main`` with ``args``; return (result, failed)."""
+    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    with mock.patch.object(basic.AnsibleModule, 'exit_json', _exit_json), \
+            mock.patch.object(basic.AnsibleModule, 'fail_json', _fail_json), patch_module_args(args):
+        try:
+            main()
+        except ModuleExit as done:
+            return done.result, done.failed
+    raise AssertionError('the module returned without calling exit_json or fail_json')
