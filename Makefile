@@ -18,7 +18,7 @@ export NO_COLOR := 1
 export PY_COLORS := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test venv test-deps system-deps collection sanity units functional integration lint molecule changelog clean
+.PHONY: demo test venv test-deps system-deps collection sanity units functional integration lint molecule bench bench-quick changelog clean
 
 ## make demo: build and install the collection, run examples/site.yml on localhost into demo-output/.
 demo: venv collection
@@ -72,6 +72,13 @@ lint: test-deps collection
 
 molecule: test-deps system-deps collection
 	molecule test --all
+
+## make bench: the fleet benchmark (1 to 300 hosts, under 20 minutes); make bench-quick: 1 and 30 hosts.
+bench: test-deps collection
+	python benchmarks/run.py --collections-path "$(COLLECTIONS)"
+
+bench-quick: test-deps collection
+	python benchmarks/run.py --quick --collections-path "$(COLLECTIONS)"
 
 changelog: test-deps
 	antsibull-changelog release
