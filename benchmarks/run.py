@@ -98,6 +98,7 @@ def modifier_env(mods, args):
             raise ValueError('unknown modifier %r (pipelining, nopipelining, free, linear, forksN, mux, nomux)' % mod)
     return env
 
+
 def reexec_in_venv():
     """Run under the project's virtualenv, where ansible-core and matplotlib are installed."""
     venv_python = REPO / '.venv' / 'bin' / 'python'
@@ -111,7 +112,7 @@ def reexec_in_venv():
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--quick', action='store_true',
                         help='1 and 30 hosts only, for everyday use (default sizes: %s)' % ','.join(map(str, FULL_SIZES)))
