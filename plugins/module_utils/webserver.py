@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import posixpath
 import re
 
 from ansible_collections.matrix.wellknown.plugins.module_utils.documents import check_document_name
@@ -25,18 +26,20 @@ from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import (
     MAX_PORT,
     check_address,
     check_hostname,
+    check_http_url,
+    check_safe_file_path,
     check_safe_path,
     split_server_name,
 )
 
 SERVERS = ('nginx', 'apache', 'caddy', 'haproxy')
 FORMS = ('server', 'snippet')
-# How /.well-known/matrix/ is served: from a directory (the Matrix host, and a later "static" method of
-# the base domain), or forwarded to the Matrix host. Every template already has both branches.
+# How /.well-known/matrix/ is served: from a directory (the Matrix host, and the base domain's methods
+# static and site, which generate the same documents there), or forwarded to the Matrix host.
 METHODS = ('static', 'proxy')
-# What a form-server site does outside /.well-known/matrix/. A later "site" method of the base domain
-# adds an index page or a redirect at /: a new value here and one branch per template.
-ROOT_ACTIONS = ('not_found',)
+# What a form-server site does outside /.well-known/matrix/: answer 404, or (the base domain's method
+# site, which serves the whole domain) serve an index page or a redirect at / and 404 elsewhere.
+ROOT_ACTIONS = ('not_found', 'page', 'redirect')
 
 # What browsers need on every /.well-known/matrix/ response (Matrix client-server API, CORS).
 CORS_HEADERS = (
@@ -84,6 +87,10 @@ APACHE_MODULE_DIRECTORIES = (
 )
 
 _NAME = re.compile(r'^[a-z][a-z0-9_]{0,63}$')
+# What a redirect target may hold in every config: no quotes, spaces, ";" (nginx), "$" (nginx and Apache
+# variables), "%" (HAProxy log-format, Apache back-references), "#" (comments), braces (Caddy placeholders)
+# or backslashes. Percent-encoded URLs are refused with the rest; they are not needed for a redirect to a host.
+_REDIRECT_URL = re.compile(r"^https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/!*+,=:@&?-]*)?$")
 _DIGITS = re.compile(r'^[0-9]{1,5}$')
 _HAPROXY_NAME = re.compile(r'^[A-Za-z0-9_.-]{1,64}$')
 
@@ -171,11 +178,29 @@ def check_path(value):
     return check_safe_path(value)
 
 
+def check_file_path(value):
+    """The absolute path of a file that is safe in a config file."""
+    if not isinstance(value, str):
+        return 'is not a string'
+    return check_safe_file_path(value)
+
+
 def check_upstream_address(value):
     """host:port to connect to instead of the upstream hostname."""
     if not isinstance(value, str):
         return 'is not a string'
     return check_address(value)
+
+
+def check_redirect_url(value):
+    """An absolute http(s) URL that is safe in every web server config, for a redirect."""
+    problem, dummy = check_http_url(value)
+    if problem:
+        return problem
+    if not _REDIRECT_URL.match(value):
+        return ('holds characters that are not safe in a web server config (allowed after the host: letters, digits '
+                'and "/._~!*+,=:@&?-"; no "%", "$", ";", "#", quotes or braces)')
+    return None
 
 
 def check_haproxy_name(value):
@@ -192,7 +217,7 @@ def check_cache_max_age(value):
     return None
 
 
-class _Checker(object):
+class Checker(object):
     """Collects problems, naming each value by the user variable it comes from."""
 
     def __init__(self, names):
@@ -235,6 +260,35 @@ def _listen(checker, site, server):
     return entries
 
 
+# Services that connect to the name they verify: the upstream address may only change the port.
+APACHE_UPSTREAM_RULE = ('Apache connects to the host it names in ProxyPass and checks the certificate against that same name, '
+                        'so it cannot connect to {host!r} while verifying {name!r}. Give {name}:<port> (only the port can '
+                        'change) and make that name resolve to the address (DNS or /etc/hosts)')
+
+
+def upstream(checker, settings, same_name_rule=None):
+    """The Matrix host to forward to: ``upstream_hostname`` and the optional ``upstream_address`` (host:port).
+
+    Returns ``upstream_hostname``, ``connect_host``, ``connect_port`` and ``connect``; problems go to ``checker``.
+    With ``same_name_rule`` (a message with {host} and {name}), the address may only change the port: for
+    services that connect to the name they verify (Apache, Netlify, CloudFront).
+    """
+    result = {}
+    hostname = settings.get('upstream_hostname')
+    if checker.check('upstream_hostname', hostname, check_dns_name):
+        result['upstream_hostname'] = hostname
+    address = settings.get('upstream_address') or ''
+    connect_host, connect_port = hostname, '443'
+    if address and checker.check('upstream_address', address, check_upstream_address):
+        connect_host, connect_port = split_server_name(address)
+        if same_name_rule and connect_host != hostname:
+            checker.fail('upstream_address', '%r: %s' % (address, same_name_rule.format(host=connect_host, name=hostname)))
+    result['connect_host'] = connect_host
+    result['connect_port'] = int(connect_port) if connect_port and connect_port.isdigit() else 443
+    result['connect'] = '%s:%s' % (connect_host, result['connect_port'])
+    return result
+
+
 def _wellknown(checker, wellknown, server):
     method = wellknown.get('method')
     if method not in METHODS:
@@ -255,21 +309,7 @@ def _wellknown(checker, wellknown, server):
             result['cache_max_age'] = int(wellknown['cache_max_age'])
         return result
 
-    hostname = wellknown.get('upstream_hostname')
-    if checker.check('upstream_hostname', hostname, check_dns_name):
-        result['upstream_hostname'] = hostname
-    address = wellknown.get('upstream_address') or ''
-    connect_host, connect_port = hostname, '443'
-    if address and checker.check('upstream_address', address, check_upstream_address):
-        connect_host, connect_port = split_server_name(address)
-        if server == 'apache' and connect_host != hostname:
-            checker.fail('upstream_address', (
-                '%r: Apache connects to the host it names in ProxyPass and checks the certificate against that same '
-                'name, so it cannot connect to %r while verifying %r. Give %s:<port> (only the port can change) '
-                'and make that name resolve to the address (DNS or /etc/hosts)' % (address, connect_host, hostname, hostname)))
-    result['connect_host'] = connect_host
-    result['connect_port'] = int(connect_port) if connect_port and connect_port.isdigit() else 443
-    result['connect'] = '%s:%s' % (connect_host, result['connect_port'])
+    result.update(upstream(checker, wellknown, APACHE_UPSTREAM_RULE if server == 'apache' else None))
     ca_file = wellknown.get('upstream_ca_file') or ''
     if ca_file:
         checker.check('upstream_ca_file', ca_file, check_path)
@@ -290,12 +330,13 @@ def build_site(site, server, names=None):
 
     ``site`` holds ``name``, ``form``, ``config_path``, ``hostname``, ``https_port``, ``listen_addresses``,
     ``tls_certificate``, ``tls_certificate_key``, ``haproxy_backend_name``,
-    ``haproxy_tls_bundle_path``, ``root_action`` and ``wellknown`` (``method`` ``static``
+    ``haproxy_tls_bundle_path``, ``root_action`` (with ``index_file`` for ``page``, ``redirect_url`` for
+    ``redirect``) and ``wellknown`` (``method`` ``static``
     with ``root``, ``documents``, ``cache_max_age``, or ``proxy`` with ``upstream_hostname``,
     ``upstream_address``, ``upstream_ca_file``). ``names`` maps those fields to the user's
     variable names for messages. Raises SiteError listing every problem.
     """
-    checker = _Checker(names)
+    checker = Checker(names)
     if server not in SERVERS:
         raise SiteError(['%s: %r is not one of %s' % (checker.name('server'), server, ', '.join(SERVERS))])
     if not isinstance(site, dict):
@@ -316,6 +357,15 @@ def build_site(site, server, names=None):
     if root_action not in ROOT_ACTIONS:
         checker.fail('root_action', '%r is not one of %s' % (root_action, ', '.join(ROOT_ACTIONS)))
     result['root_action'] = root_action
+    if root_action in ('page', 'redirect') and form != 'server':
+        checker.fail('form', '%r: a site that answers at / (%s %r) is a complete site: use form server'
+                     % (form, checker.name('root_action'), root_action))
+    if root_action == 'page' and checker.check('index_file', site.get('index_file'), check_file_path):
+        result['index_file'] = site['index_file']
+        # nginx and Caddy serve the file from its directory, under its own name.
+        result['index_directory'], result['index_name'] = posixpath.split(site['index_file'])
+    if root_action == 'redirect' and checker.check('redirect_url', site.get('redirect_url'), check_redirect_url):
+        result['redirect_url'] = site['redirect_url']
 
     if checker.check('config_path', site.get('config_path'), check_path):
         result['config_path'] = site['config_path']

@@ -27,6 +27,10 @@ NAMES = {
     'root': 'matrix_static_files_public_path',
     'cache_max_age': 'matrix_static_files_files_cache_time_hours',
     'documents': 'documents',
+    'form': 'matrix_base_domain_config_form',
+    'root_action': 'matrix_base_domain_root',
+    'index_file': 'matrix_base_domain_public_path',
+    'redirect_url': 'matrix_base_domain_root_redirect_url',
 }
 
 PROXY = {
@@ -241,8 +245,8 @@ def test_every_problem_is_reported_at_once():
 
 
 @pytest.mark.parametrize('changes, message', [
-    ({'form': 'inline'}, "form: 'inline' is not one of server, snippet"),
-    ({'root_action': 'redirect'}, "root_action: 'redirect' is not one of not_found"),
+    ({'form': 'inline'}, "matrix_base_domain_config_form: 'inline' is not one of server, snippet"),
+    ({'root_action': 'index'}, "matrix_base_domain_root: 'index' is not one of not_found, page, redirect"),
     ({'name': 'Bad-Name'}, "name: 'Bad-Name' is not an identifier (lower case letters, digits and \"_\")"),
     ({'wellknown': {'method': 'copy'}}, "method: 'copy' is not one of static, proxy"),
 ])
@@ -339,3 +343,67 @@ def test_clean_check_output_drops_caddy_info_logs():
 @pytest.mark.parametrize('certificate, key', [(b'CERT\n', b'KEY\n'), (b'CERT', b'KEY')])
 def test_pem_bundle(certificate, key):
     assert webserver.pem_bundle(certificate, key) == b'CERT\nKEY\n'
+
+
+# The base domain's method site: an index page or a redirect at /.
+
+@pytest.mark.parametrize('server', webserver.SERVERS)
+def test_root_page(server):
+    result = build_site(site(STATIC, root_action='page', index_file='/matrix/base-domain/public/index.html'), server, NAMES)
+    assert result['root_action'] == 'page'
+    assert result['index_file'] == '/matrix/base-domain/public/index.html'
+    assert result['index_directory'] == '/matrix/base-domain/public'
+    assert result['index_name'] == 'index.html'
+    assert 'redirect_url' not in result
+
+
+@pytest.mark.parametrize('url', [
+    'https://matrix.example.com/',
+    'https://matrix.example.com',
+    'http://matrix.example.com:8080/welcome',
+    'https://[2001:db8::1]/',
+    'https://element.example.com/#/login',
+])
+def test_root_redirect(url):
+    value = site(STATIC, root_action='redirect', redirect_url=url)
+    if '#' in url:
+        assert problems(value)[0].startswith('matrix_base_domain_root_redirect_url: ')
+        return
+    result = build_site(value, 'nginx', NAMES)
+    assert result['redirect_url'] == url
+    assert 'index_file' not in result
+
+
+@pytest.mark.parametrize('url', [
+    'https://matrix.example.com/"; return 200 "x',
+    'https://matrix.example.com/ code 301',
+    'https://matrix.example.com/$host',
+    'https://matrix.example.com/%[req.hdr(host)]',
+    'https://matrix.example.com/{path}',
+    'https://matrix.example.com/a;b',
+    'https://matrix.example.com/\nlocation',
+    'https://matrix.example.com/\n',
+    'ftp://matrix.example.com/',
+    '/relative',
+    '',
+    None,
+])
+def test_redirect_url_injections_are_refused(url):
+    found = problems(site(STATIC, root_action='redirect', redirect_url=url))
+    assert len(found) == 1
+    assert found[0].startswith('matrix_base_domain_root_redirect_url: %r ' % (url,))
+
+
+@pytest.mark.parametrize('path', ['relative/index.html', '/srv/public/', '/srv/my site/index.html', '/srv//index.html', None])
+def test_index_file_rules(path):
+    found = problems(site(STATIC, root_action='page', index_file=path))
+    assert len(found) == 1
+    assert found[0].startswith('matrix_base_domain_public_path: %r ' % (path,))
+
+
+@pytest.mark.parametrize('root_action', ['page', 'redirect'])
+def test_a_site_at_root_needs_form_server(root_action):
+    found = problems(site(STATIC, form='snippet', root_action=root_action, index_file='/srv/index.html',
+                          redirect_url='https://matrix.example.com/'))
+    assert found == ["matrix_base_domain_config_form: 'snippet': a site that answers at / (matrix_base_domain_root %r) is "
+                     "a complete site: use form server" % root_action]

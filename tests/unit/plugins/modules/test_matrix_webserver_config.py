@@ -162,6 +162,7 @@ def pki(tmp_path_factory):
     (directory / 'public' / '.well-known' / 'matrix').mkdir(parents=True)
     for document in ('client', 'server'):
         (directory / 'public' / '.well-known' / 'matrix' / document).write_text('{}\n')
+    (directory / 'public' / 'index.html').write_text('<!doctype html>\n<title>Hello</title>\n')
     return directory
 
 
@@ -172,20 +173,23 @@ def render(server, site):
 
 
 VARIANTS = [
-    # (form, method, https_port, listen_addresses, upstream_address, ca_file)
-    ('server', 'proxy', 443, [], '', ''),
-    ('server', 'proxy', 8443, ['127.0.0.1', '::1'], 'ADDRESS', 'CA'),
-    ('server', 'static', 443, [], '', ''),
-    ('server', 'static', 8448, ['127.0.0.1'], '', ''),
-    ('snippet', 'proxy', 443, [], 'ADDRESS', 'CA'),
-    ('server', 'proxy', 443, ['::1'], 'IPV6', ''),
-    ('snippet', 'static', 443, [], '', ''),
+    # (form, method, https_port, listen_addresses, upstream_address, ca_file, root_action)
+    ('server', 'proxy', 443, [], '', '', 'not_found'),
+    ('server', 'proxy', 8443, ['127.0.0.1', '::1'], 'ADDRESS', 'CA', 'not_found'),
+    ('server', 'static', 443, [], '', '', 'not_found'),
+    ('server', 'static', 8448, ['127.0.0.1'], '', '', 'not_found'),
+    ('snippet', 'proxy', 443, [], 'ADDRESS', 'CA', 'not_found'),
+    ('server', 'proxy', 443, ['::1'], 'IPV6', '', 'not_found'),
+    ('snippet', 'static', 443, [], '', '', 'not_found'),
+    # The base domain's method site: the documents plus an index page or a redirect at /.
+    ('server', 'static', 443, [], '', '', 'page'),
+    ('server', 'static', 8448, ['127.0.0.1'], '', '', 'redirect'),
 ]
 
 
-@pytest.mark.parametrize('form, method, port, addresses, address, ca_file', VARIANTS)
+@pytest.mark.parametrize('form, method, port, addresses, address, ca_file, root_action', VARIANTS)
 @pytest.mark.parametrize('server', ['nginx', 'apache', 'caddy', 'haproxy'])
-def test_templates_pass_the_real_check(tmp_path, pki, server, form, method, port, addresses, address, ca_file):
+def test_templates_pass_the_real_check(tmp_path, pki, server, form, method, port, addresses, address, ca_file, root_action):
     binary = _binary(server)
     if not binary:
         pytest.skip('%s is not installed' % server)
@@ -202,6 +206,8 @@ def test_templates_pass_the_real_check(tmp_path, pki, server, form, method, port
         'name': 'matrix_test', 'form': form, 'config_path': str(path), 'hostname': 'example.com', 'https_port': port,
         'listen_addresses': addresses, 'tls_certificate': str(pki / 'example.com.crt'),
         'tls_certificate_key': str(pki / 'example.com.key'), 'haproxy_tls_bundle_path': str(pki / 'bundle.pem'),
+        'root_action': root_action, 'index_file': str(pki / 'public' / 'index.html'),
+        'redirect_url': 'https://matrix.example.com/?from=example.com&to=element',
         'wellknown': {'method': method, 'root': str(pki / 'public'), 'documents': ['client', 'server'], 'cache_max_age': 14400,
                       'upstream_hostname': 'matrix.example.com', 'upstream_address': address,
                       'upstream_ca_file': str(pki / 'ca.crt') if ca_file else ''},
