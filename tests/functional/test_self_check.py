@@ -22,7 +22,7 @@ PLAYBOOK = '''- name: Publish and check
   hosts: localhost
   gather_facts: false
   roles:
-    - role: matrix.wellknown.matrix_static_files
+    - role: matrix.wellknown.%s
 '''
 
 
@@ -54,15 +54,20 @@ def deployment(tmp_path_factory, ca, collections, session_servers):
         }
     }
 ''' % dict(port=port, cert=cert, key=key, root=well_known)
-    playbook = work / 'site.yml'
-    playbook.write_text(PLAYBOOK)
+    for role in ('matrix_static_files', 'matrix_base_domain'):
+        (work / (role + '.yml')).write_text(PLAYBOOK % role)
 
     def play(*extra, **variables):
+        role = variables.pop('role', 'matrix_static_files')
+        playbook = work / (role + '.yml')
         base = dict(
             matrix_domain='example.com',
             matrix_base_data_path=str(work / 'matrix'),
             matrix_static_files_self_check_ca_path=str(ca.cert),
             matrix_static_files_self_check_delegate_to='',
+            # Only for the base domain role; with --tags self-check nothing is written for Netlify.
+            matrix_base_domain_webserver='netlify',
+            matrix_base_domain_config_path=str(work / '_redirects'),
         )
         base.update(variables)
         connect_to = ['example.com:443:127.0.0.1:%d' % port, 'matrix.example.com:8448:127.0.0.1:%d' % port,
@@ -107,3 +112,13 @@ def test_self_check_after_deploy_when_enabled(deployment):
     assert result.returncode == 0, result.stdout
     assert 'Check Matrix discovery of the base domain' in result.stdout
     assert (well_known / 'support').exists()
+
+
+def test_base_domain_role_runs_the_same_self_check(deployment):
+    play, well_known = deployment
+    result = play('--tags', 'self-check', role='matrix_base_domain')
+    assert result.returncode == 0, result.stdout
+    assert 'Check Matrix discovery of the base domain' in result.stdout
+    stale = play('--tags', 'self-check', role='matrix_base_domain', matrix_homeserver_url='https://chat.example.com')
+    assert stale.returncode != 0
+    assert 'stale-document on client' in stale.stdout, stale.stdout
