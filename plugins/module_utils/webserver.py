@@ -312,7 +312,7 @@ def _wellknown(checker, wellknown, server):
     result.update(upstream(checker, wellknown, APACHE_UPSTREAM_RULE if server == 'apache' else None))
     ca_file = wellknown.get('upstream_ca_file') or ''
     if ca_file:
-        checker.check('upstream_ca_file', ca_file, check_path)
+        checker.check('upstream_ca_file', ca_file, check_file_path)
     result['ca_file'] = ca_file
     if ca_file:
         result['ca_file_effective'] = ca_file
@@ -367,7 +367,7 @@ def build_site(site, server, names=None):
     if root_action == 'redirect' and checker.check('redirect_url', site.get('redirect_url'), check_redirect_url):
         result['redirect_url'] = site['redirect_url']
 
-    if checker.check('config_path', site.get('config_path'), check_path):
+    if checker.check('config_path', site.get('config_path'), check_file_path):
         result['config_path'] = site['config_path']
 
     if server == 'haproxy':
@@ -384,9 +384,9 @@ def build_site(site, server, names=None):
             result['listen'] = _listen(checker, site, server)
         certificate = site.get('tls_certificate')
         key = site.get('tls_certificate_key') or ''
-        checker.check('tls_certificate', certificate, check_path)
+        checker.check('tls_certificate', certificate, check_file_path)
         if key:
-            checker.check('tls_certificate_key', key, check_path)
+            checker.check('tls_certificate_key', key, check_file_path)
         elif server != 'haproxy':
             checker.fail('tls_certificate_key', 'is empty: give the private key of the certificate')
         result['tls_certificate'] = certificate
@@ -396,7 +396,7 @@ def build_site(site, server, names=None):
             # HAProxy wants certificate and key in one PEM; build it unless the certificate file holds both.
             if key and key != certificate:
                 bundle = site.get('haproxy_tls_bundle_path')
-                if checker.check('haproxy_tls_bundle_path', bundle, check_path):
+                if checker.check('haproxy_tls_bundle_path', bundle, check_file_path):
                     result['tls_bundle'] = {'path': bundle, 'certificate': certificate, 'key': key}
                 result['tls_pem'] = bundle
             else:

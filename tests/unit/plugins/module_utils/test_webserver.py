@@ -407,3 +407,21 @@ def test_a_site_at_root_needs_form_server(root_action):
                           redirect_url='https://matrix.example.com/'))
     assert found == ["matrix_base_domain_config_form: 'snippet': a site that answers at / (matrix_base_domain_root %r) is "
                      "a complete site: use form server" % root_action]
+
+
+@pytest.mark.parametrize('field, variable', [
+    ('config_path', 'matrix_base_domain_config_path'),
+    ('tls_certificate', 'matrix_base_domain_tls_certificate'),
+    ('tls_certificate_key', 'matrix_base_domain_tls_certificate_key'),
+])
+@pytest.mark.parametrize('value', ['/etc/ssl/', '/etc/ssl//example.com.pem', '/etc/ssl/./example.com.pem'])
+def test_file_paths_name_a_file(field, variable, value):
+    assert problems(site(**{field: value})) == [
+        '%s: %r is not the path of a file (it ends with "/" or has empty or "." components)' % (variable, value)]
+
+
+def test_ca_file_and_bundle_name_a_file():
+    found = problems(site(tls_certificate='/etc/ssl/example.com.pem', tls_certificate_key='/etc/ssl/example.com.key',
+                          haproxy_tls_bundle_path='/etc/haproxy/', wellknown={'upstream_ca_file': '/etc/ssl/certs/'}), 'haproxy')
+    assert [problem.split(':')[0] for problem in found] == [
+        'matrix_base_domain_haproxy_tls_bundle_path', 'matrix_base_domain_upstream_ca_file']
