@@ -671,7 +671,7 @@ def evaluate(summary, sizes):
 def linearity(summary, sizes):
     """Per-host cost of the role between consecutive sizes >= 30: it must not grow with the fleet."""
     points = [(s, summary[str(s)]['role']['steady']['wall_s']) for s in sizes
-              if s >= 30 and 'role' in summary.get(str(s), {})]
+              if s >= 30 and 'steady' in summary.get(str(s), {}).get('role', {})]
     if len(points) < 2:
         return None
     slopes = [(b[1] - a[1]) / (b[0] - a[0]) for a, b in zip(points, points[1:])]
@@ -847,6 +847,10 @@ def main(argv=None):
               % (m['cpus'], m['cpu_model'], m['memory_gib'], m['ansible_core'],
                  ' '.join('%.2f' % x for x in load_before), args.forks, args.strategy, args.pipelining), flush=True)
         samples, checks = run_benchmark(args, workdir, runner, variants)
+        # The raw runs first: a failure in the reports below must not lose them.
+        (out / 'results.json').write_text(json.dumps({'meta': meta, 'runs': [
+            dict(r, hosts=size, variant=variant, phase=phase)
+            for (size, variant, phase), runs in sorted(samples.items()) for r in runs]}, indent=2, default=str) + '\n')
         meta['load_after'] = os.getloadavg()
         meta['duration_s'] = time.perf_counter() - started
         self_usage = resource.getrusage(resource.RUSAGE_SELF)
