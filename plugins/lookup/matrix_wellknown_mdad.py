@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: matrix_wellknown_mdad
 short_description: The C(/.well-known/matrix/*) documents that matrix-docker-ansible-deploy variables describe
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - matrix.wellknown contributors (@matrix-wellknown)
 description:

@@ -11,7 +11,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: matrix_wellknown_mdad
 short_description: Write the C(/.well-known/matrix/*) documents described by matrix-docker-ansible-deploy variables
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The write step of the P(matrix.wellknown.matrix_static_files#role) role. It takes no options: it reads the
     host's C(matrix_static_files_*) variables and the wider MDAD variables they default to (C(matrix_domain),
