@@ -31,7 +31,8 @@ _NAMESPACED = re.compile(r'^[a-z][a-z0-9._-]{0,254}$')
 _JAVA_PACKAGE = re.compile(r'^[a-z][a-z0-9_-]*(\.[A-Za-z0-9_-]+)+$')
 _EMAIL = re.compile(r'^[^@\s"\'<>(),;:\\\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$')
 _FORBIDDEN_URL_CHARS = re.compile(r'[\s"\'<>\\`{}|^]')
-_SAFE_PATH = re.compile(r'^/[A-Za-z0-9._/+@%=,-]*$')
+# \Z, not $: $ also matches before a trailing newline, which would then reach the config.
+_SAFE_PATH = re.compile(r'^/[A-Za-z0-9._/+@%=,-]*\Z')
 
 
 def check_port(text):

@@ -34,7 +34,9 @@ options:
     type: path
     required: true
   mode:
-    description: Permissions of the bundle. See O(ansible.builtin.file#module:mode).
+    description:
+      - Permissions of the bundle. See O(ansible.builtin.file#module:mode).
+      - A mode that lets others write (for example V('0666') or V(o+w)) is refused before anything is written.
     type: raw
     default: '0600'
 extends_documentation_fragment:
@@ -80,6 +82,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.matrix.wellknown.plugins.module_utils import files
 from ansible_collections.matrix.wellknown.plugins.module_utils.webserver import pem_bundle
 
 
@@ -128,6 +131,9 @@ def main():
         supports_check_mode=True,
     )
     path = module.params['path']
+    if files.is_world_writable(module.params['mode']):
+        module.fail_json(msg='mode %r would let any local user replace the certificate and private key in %s: '
+                             'drop the write bit for others' % (module.params['mode'], path))
     directory = os.path.dirname(path) or '.'
     if not os.path.isdir(directory):
         module.fail_json(msg='Cannot write %s: the directory %s does not exist' % (path, directory))

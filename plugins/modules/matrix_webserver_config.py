@@ -64,7 +64,9 @@ options:
         first of the Debian, Fedora, openSUSE and Alpine locations that exists.
     type: path
   mode:
-    description: Permissions of the config file. See O(ansible.builtin.file#module:mode).
+    description:
+      - Permissions of the config file. See O(ansible.builtin.file#module:mode).
+      - A mode that lets others write (for example V('0666') or V(o+w)) is refused before anything is written.
     type: raw
     default: '0644'
 extends_documentation_fragment:
@@ -208,6 +210,9 @@ def main():
         supports_check_mode=True,
     )
     path = module.params['path']
+    if files.is_world_writable(module.params['mode']):
+        module.fail_json(msg='mode %r would let any local user rewrite the web server configuration %s: '
+                             'drop the write bit for others' % (module.params['mode'], path))
     data = to_bytes(module.params['content'])
     server = module.params['server']
     directory = os.path.dirname(path) or '.'

@@ -1,12 +1,13 @@
 # Copyright (c) matrix.wellknown contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Property: any string given as a hostname is either refused before templating, or produces an
-nginx config that nginx's own check (nginx -t) accepts. No value can inject directives.
+"""Properties: any string given as a hostname, or as the TLS certificate, key or upstream CA file path, is
+either refused before templating (naming the variable), or produces an nginx config that nginx's own check
+(nginx -t) accepts. No value can inject directives.
 
-(Paths: tests/unit/plugins/module_utils/test_properties.py shows that accepted paths hold no config
-syntax. A certificate path ending in "/" is still accepted and only refused by nginx -t, which keeps
-the old config in place; see the issue notes.)
+For paths, an accepted value must also name a file that can exist: the generated paths lie under a fresh
+directory, and the file is created there (with the certificate, key or CA it stands for) before nginx -t
+loads it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import subprocess
 from pathlib import Path
 
 import jinja2
-from hypothesis import HealthCheck, given, settings, strategies as st
+import pytest
+from hypothesis import HealthCheck, event, example, given, settings, strategies as st
 
 from ansible_collections.matrix.wellknown.plugins.module_utils import webserver
 from ansible_collections.matrix.wellknown.plugins.module_utils.webserver import SiteError, build_site
@@ -89,6 +91,86 @@ def accepted_or_refused(tmp_path, site, where):
 def test_hostnames_are_refused_or_accepted_by_nginx(tmp_path, value, field):
     pki = make_pki(tmp_path / 'pki') if not (tmp_path / 'pki' / 'cert.pem').exists() else tmp_path / 'pki'
     accepted_or_refused(tmp_path, base_site(pki, **{field: value}), field)
+
+
+# The variables the paths come from, as build_site names them in its messages.
+PATH_VARIABLES = {
+    'tls_certificate': 'matrix_base_domain_tls_certificate',
+    'tls_certificate_key': 'matrix_base_domain_tls_certificate_key',
+    'upstream_ca_file': 'matrix_base_domain_upstream_ca_file',
+}
+# What the file at an accepted path must hold for nginx to load it: the certificate also serves as the CA.
+PATH_CONTENTS = {'tls_certificate': 'cert.pem', 'tls_certificate_key': 'key.pem', 'upstream_ca_file': 'cert.pem'}
+
+
+def path_refused_or_served(tmp_path, field, value):
+    """Either build_site refuses the path naming its variable, or nginx -t accepts the config with the file in place.
+
+    ``value`` should lie under tmp_path/files (made fresh for each call) when it is absolute: an accepted path
+    is created there. An accepted path that cannot be created, or that lies elsewhere, fails the property.
+    """
+    pki = tmp_path / 'pki'
+    if not (pki / 'cert.pem').exists():
+        make_pki(pki)
+    files = tmp_path / 'files'
+    shutil.rmtree(str(files), ignore_errors=True)
+    files.mkdir()
+    key = 'wellknown_' + field if field == 'upstream_ca_file' else field
+    site = base_site(pki, **{key: value})
+    try:
+        checked = build_site(site, 'nginx', names=PATH_VARIABLES)
+    except SiteError as exc:
+        assert len(exc.problems) == 1 and exc.problems[0].startswith(PATH_VARIABLES[field] + ': '), exc.problems
+        return 'refused'
+    if value:
+        assert value.startswith(str(files) + '/'), 'accepted %s %r, outside the test directory %s' % (field, value, files)
+        try:
+            os.makedirs(os.path.dirname(value), exist_ok=True)
+            shutil.copyfile(str(pki / PATH_CONTENTS[field]), value)
+        except OSError as exc:
+            raise AssertionError('accepted %s %r, which cannot name a file: %s' % (field, value, exc)) from exc
+    workdir = tmp_path / 'check'
+    shutil.rmtree(str(workdir), ignore_errors=True)
+    workdir.mkdir()
+    status, output = nginx_check(workdir, checked)
+    assert status == 0, 'accepted %s %r, but nginx -t refused the config:\n%s' % (field, value, output)
+    return 'accepted'
+
+
+# A path is a file name in the fresh directory followed by a hostile tail ("/a;b", "x/../..", "\n", "/"), or a
+# string on its own (relative, empty, anything; those starting with "/" would lie outside the test directory).
+path_values = st.tuples(st.booleans(), hostile | anything).filter(lambda pair: pair[0] or not pair[1].startswith('/'))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pair=path_values, field=st.sampled_from(sorted(PATH_VARIABLES)))
+@example(pair=(True, '/cert.pem'), field='tls_certificate')
+@example(pair=(True, '/a/b-c_d.e+f@g%h=i,j'), field='tls_certificate_key')
+@example(pair=(True, '/ca.pem; ssl_verify off'), field='upstream_ca_file')
+@example(pair=(True, '/x.pem\n'), field='tls_certificate')
+@example(pair=(True, '/'), field='tls_certificate_key')
+@example(pair=(False, 'cert.pem'), field='tls_certificate')
+def test_paths_are_refused_or_accepted_by_nginx(tmp_path, pair, field):
+    under, tail = pair
+    value = str(tmp_path / 'files' / 'f') + tail if under else tail
+    event(path_refused_or_served(tmp_path, field, value))
+
+
+def test_accepted_paths_reach_nginx(tmp_path):
+    """The path property does not pass by refusing everything: plain paths are accepted and served."""
+    files = str(tmp_path / 'files')
+    for field in PATH_VARIABLES:
+        assert path_refused_or_served(tmp_path, field, files + '/tls/%s.pem' % field) == 'accepted'
+
+
+@pytest.mark.parametrize('tail', ['/a;b', '/a b', '/a\nb', '/a.pem\n', '/a{b', '/'])
+@pytest.mark.parametrize('field', sorted(PATH_VARIABLES))
+def test_the_path_property_can_fail(tmp_path, monkeypatch, field, tail):
+    """With a grammar that lets anything through, the path property fails: nginx -t sees the injected syntax,
+    or the accepted path cannot name a file."""
+    monkeypatch.setattr(webserver, 'check_safe_file_path', lambda value: None)
+    with pytest.raises(AssertionError):
+        path_refused_or_served(tmp_path, field, str(tmp_path / 'files' / 'f') + tail)
 
 
 def test_the_property_can_fail(tmp_path):

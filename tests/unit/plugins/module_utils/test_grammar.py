@@ -190,6 +190,7 @@ def test_address(value, valid):
     ('/etc/ssl/{cert}.pem', False),
     ('/etc/ssl/"cert".pem', False),
     ('/etc/ssl/cert.pem\ninclude /etc/passwd', False),
+    ('/etc/ssl/cert.pem\n', False),
     ('/etc/../passwd', False),
     ('/etc/ssl/..', False),
 ])
@@ -206,6 +207,7 @@ def test_safe_path(value, valid):
     ('/etc/ssl/.', False),
     ('/', False),
     ('/etc/ssl/cert.pem;', False),
+    ('/etc/ssl/cert.pem\n', False),
 ])
 def test_safe_file_path(value, valid):
     assert (grammar.check_safe_file_path(value) is None) is valid

@@ -84,3 +84,29 @@ def test_missing_key_fails_naming_it(files):
 def test_missing_directory_fails(files):
     result, failed = run(files, path=str(files / 'nowhere' / 'bundle.pem'))
     assert failed and 'does not exist' in result['msg']
+
+
+def tree(directory):
+    """Every file under a directory with its content and permission bits."""
+    return {name: ((directory / name).read_bytes(), stat.S_IMODE(os.stat(str(directory / name)).st_mode))
+            for name in sorted(os.listdir(str(directory)))}
+
+
+@pytest.mark.parametrize('mode', ['0666', '0602', '0777', 438, 'o+w', 'a+w', 'u=rw,o=rw', '+w'])
+@pytest.mark.parametrize('existing', [False, True])
+def test_world_writable_modes_are_refused_before_anything_is_written(files, mode, existing):
+    if existing:
+        run(files)
+    before = tree(files)
+    result, failed = run(files, mode=mode)
+    assert failed
+    assert result['msg'] == ('mode %r would let any local user replace the certificate and private key in %s: '
+                             'drop the write bit for others' % (mode, files / 'bundle.pem'))
+    assert tree(files) == before
+
+
+@pytest.mark.parametrize('mode', ['0600', '0640', '0644', 'u=rw,g=r', 'o-w', 'g+w'])
+def test_other_modes_are_accepted(files, mode):
+    result, failed = run(files, mode=mode)
+    assert not failed and result['changed'], result
+    assert not os.stat(str(files / 'bundle.pem')).st_mode & 0o002

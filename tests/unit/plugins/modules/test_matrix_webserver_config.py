@@ -134,6 +134,42 @@ def test_missing_binary_warns_and_writes(tmp_path, monkeypatch):
                         % (tmp_path / 'site.conf')]
 
 
+def tree(directory):
+    """Every file under a directory with its content and permission bits."""
+    found = {}
+    for root, dummy, names in os.walk(str(directory)):
+        for name in names:
+            path = os.path.join(root, name)
+            with open(path, 'rb') as handle:
+                found[os.path.relpath(path, str(directory))] = (handle.read(), os.stat(path).st_mode & 0o7777)
+    return found
+
+
+@pytest.mark.parametrize('mode', ['0666', '0646', '0777', '1777', 438, 'o+w', 'a+w', 'u=rw,o=rw', '+w'])
+@pytest.mark.parametrize('existing', [False, True])
+def test_world_writable_modes_are_refused_before_anything_is_written(tmp_path, mode, existing):
+    path = tmp_path / 'site.conf'
+    if existing:
+        path.write_text('old\n')
+        path.chmod(0o644)
+    binary = fake_binary(tmp_path, 0)
+    before = tree(tmp_path)
+    result, failed = run(path=str(path), content='new\n', server='nginx', binary=binary, mode=mode)
+    assert failed
+    assert result['msg'] == ('mode %r would let any local user rewrite the web server configuration %s: '
+                             'drop the write bit for others' % (mode, path))
+    # Not checked (the fake server records its arguments when it runs) and not written.
+    assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize('mode', ['0644', '0640', '0600', 'u=rw,g=r,o=r', 'o-w', 'g+w'])
+def test_other_modes_are_accepted(tmp_path, mode):
+    result, failed = run(path=str(tmp_path / 'site.conf'), content='x\n', server='nginx', binary=fake_binary(tmp_path, 0),
+                         mode=mode)
+    assert not failed and result['changed'], result
+    assert not os.stat(str(tmp_path / 'site.conf')).st_mode & 0o002
+
+
 def test_missing_directory_fails(tmp_path):
     result, failed = run(path=str(tmp_path / 'nowhere' / 'site.conf'), content='x\n', server='nginx')
     assert failed and result['msg'] == 'Cannot write %s: the directory %s does not exist' % (
