@@ -60,7 +60,11 @@ SAMPLE_INTERVAL_LATER = 0.5
 TARGET_HOSTS = 100
 # ssh_args with multiplexing (Ansible's default) and without.
 SSH_ARGS = {True: '-C -o ControlMaster=auto -o ControlPersist=60s', False: '-C -o ControlMaster=no'}
+# Inventory sizes from which first runs are measured once (see first_run_measured), and from which the
+# baseline starts from a copy of the role's files (see run_benchmark).
+FIRST_RUN_ONCE_FROM = 100
 BASELINE_FIRST_RUN_ONCE_FROM = 30
+BASELINE_PREPARED_FROM = 100
 TARGET_ROLE_FLOOR = 1.3
 TARGET_ROLE_BASELINE = 0.4
 
@@ -119,7 +123,7 @@ def parse_args(argv):
     parser.add_argument('--hosts', type=lambda s: sorted({int(x) for x in s.split(',')}),
                         help='comma-separated inventory sizes, e.g. 1,30,100')
     parser.add_argument('--repeats', type=int,
-                        help='runs per variant, phase and size (default: 5 up to 30 hosts, 3 above)')
+                        help='runs per variant, phase and size (default: 5 on 1 host, 3 on more)')
     parser.add_argument('--forks', type=int, default=8, help='ANSIBLE_FORKS (default 8)')
     parser.add_argument('--strategy', default='linear', help='ANSIBLE_STRATEGY (default linear)')
     parser.add_argument('--pipelining', action='store_true', help='ANSIBLE_PIPELINING=True (default: off, as in ansible-core)')
@@ -129,7 +133,7 @@ def parse_args(argv):
                         help='with --connection ssh: on = Ansible\'s default ssh_args (ControlMaster=auto, '
                              'ControlPersist=60s), off = a new SSH connection for every command')
     parser.add_argument('--all-first-runs', action='store_true',
-                        help='measure the baseline\'s first run in every repeat on 30 hosts or more too (slow)')
+                        help='measure every first run in every repeat, the baseline\'s too (slow)')
     parser.add_argument('--baseline-max-hosts', type=int, default=100,
                         help='largest inventory the slow baseline runs on (default 100)')
     parser.add_argument('--variants', default=','.join(VARIANTS),
@@ -543,15 +547,36 @@ def _os_name():
 def repeats_for(args, size):
     if args.repeats:
         return args.repeats
-    return 5 if size <= 30 else 3
+    return 5 if size == 1 else 3
+
+
+def first_run_measured(args, variant, size, repeat):
+    """Whether this repeat measures a fresh first run (otherwise the variant reruns on its files).
+
+    A first run needs fresh directories, so each sample costs a whole run: on FIRST_RUN_ONCE_FROM hosts or more
+    it is measured in the first repeat only, and the baseline's (about 1.7 s per host on 2 cores, ten times
+    the floor) from BASELINE_FIRST_RUN_ONCE_FROM hosts. Only the steady state enters the targets.
+    --all-first-runs measures every one.
+    """
+    if args.all_first_runs or repeat == 0:
+        return True
+    limit = BASELINE_FIRST_RUN_ONCE_FROM if variant.base == 'baseline' else FIRST_RUN_ONCE_FROM
+    return size < limit
+
+
+def baseline_prepared(args, variants, variant, size):
+    """Whether the baseline starts from a copy of the role's files instead of a first run of its own."""
+    return (variant.base == 'baseline' and size >= BASELINE_PREPARED_FROM and not args.all_first_runs
+            and any(v.base == 'role' for v in variants.values()))
 
 
 def run_benchmark(args, workdir, runner, variants):
     """Alternate the variants: every repeat runs each once fresh, then each once more on its files.
 
-    The baseline's first run on 30 hosts or more is measured in the first repeat only (later repeats
-    rerun on its files): at about 1.7 s per host on 2 cores it would otherwise take most of the time
-    budget, and only its steady state enters a target. --all-first-runs measures it every time.
+    The floor (a ping) does the same on its first run and its reruns: it runs once per repeat, and that run
+    counts for both phases. From BASELINE_PREPARED_FROM hosts on, the baseline's first run is not measured
+    at all: its directories start as a copy of the role's files (the same documents and modes, checked on
+    the smaller inventories), and only its steady state is measured.
     """
     samples = {}
     checks = []
@@ -570,21 +595,28 @@ def run_benchmark(args, workdir, runner, variants):
                     # Variants of one playbook (role, role+pipelining, ...) write the same files: one directory.
                     out = workdir / 'out' / variant.base
                     measured = phase in args.phases
+                    floor = variant.base == 'floor'
+                    if floor and phase == 'first' and 'steady' in args.phases:
+                        continue
                     if phase == 'first':
+                        if baseline_prepared(args, variants, variant, size):
+                            if repeat == 0 and out.exists():
+                                shutil.rmtree(out)  # the smaller inventory's files; the role's are copied instead
+                            continue
                         if measured:
-                            once = (variant.base == 'baseline' and size >= BASELINE_FIRST_RUN_ONCE_FROM
-                                    and not args.all_first_runs)
-                            if repeat > 0 and once:
+                            if not first_run_measured(args, variant, size, repeat):
                                 continue
                         else:
                             # Steady state only: an unmeasured first run writes each directory once.
-                            if repeat > 0 or variant.base == 'floor' or out in prepared:
+                            if repeat > 0 or floor or out in prepared:
                                 continue
                             prepared.add(out)
                         if out.exists():
                             shutil.rmtree(out)
                     elif not measured:
                         continue
+                    elif baseline_prepared(args, variants, variant, size) and not out.exists():
+                        shutil.copytree(workdir / 'out' / 'role', out, symlinks=True)
                     result = runner.run('%s-%d-%s' % (name, size, phase), variant, inventory, out)
                     result.update(repeat=repeat)
                     outputs[name] = out
@@ -594,6 +626,8 @@ def run_benchmark(args, workdir, runner, variants):
                                         % (name, size, result['hosts_in_recap'], result['failed']))
                     if measured:
                         samples.setdefault((size, name, phase), []).append(result)
+                        if floor and phase == 'steady' and 'first' in args.phases:
+                            samples.setdefault((size, name, 'first'), []).append(result)
                 if phase == 'first' and repeat == 0 and 'role' in outputs:
                     checks.extend(compare_variants(outputs, size))
     return samples, checks
