@@ -13,11 +13,11 @@ module: matrix_wellknown_mdad
 short_description: Write the C(/.well-known/matrix/*) documents described by matrix-docker-ansible-deploy variables
 version_added: 0.1.0
 description:
-  - The write step of the P(matrix.wellknown.matrix_static_files#role) role. It takes no options: it reads the
+  - The write step of the P(matrix.wellknown.matrix_static_files#role) role. It takes no options; it reads the
     host's C(matrix_static_files_*) variables and the wider MDAD variables they default to (C(matrix_domain),
     C(matrix_server_fqn_matrix), C(matrix_homeserver_url), ...), exactly as the role documents them.
   - On the controller, it builds the C(client), C(server), C(support) and C(mautrix) documents the way
-    matrix-docker-ansible-deploy does (a variable you set wins at every level: C(*_property_*),
+    matrix-docker-ansible-deploy does (a variable you set wins at every level, C(*_property_*),
     C(*_configuration_json), C(*_configuration_extension_json), C(*_configuration)), in Python rather than
     through chains of templated defaults, then writes them and deletes the disabled ones with one call of
     M(matrix.wellknown.matrix_wellknown), which validates all of them before touching any file.
