@@ -29,8 +29,8 @@ CACHING_OPTIMIZED = '658327ea-f89d-4fab-a63d-7e88639e58f6'
 SAME_NAME_RULE = ('CloudFront connects to the origin domain name and checks its certificate against that same name, '
                   'so it cannot connect to {host!r} while verifying {name!r}. Give {name}:<port> (only the port can change)')
 
-_ORIGIN_ID = re.compile(r'^[A-Za-z0-9._-]{1,128}$')
-_POLICY_ID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
+_ORIGIN_ID = re.compile(r'^[A-Za-z0-9._-]{1,128}\Z')
+_POLICY_ID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z')
 
 
 def _quantity(items):

@@ -29,7 +29,7 @@ from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import (
 MAX_DOCUMENT_BYTES = 50 * 1024
 SPEC_DOCUMENTS = ('server', 'client', 'support')
 SPEC_SUPPORT_ROLES = ('m.role.admin', 'm.role.security')
-_DOCUMENT_NAME = re.compile(r'^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$')
+_DOCUMENT_NAME = re.compile(r'^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}\Z')
 
 # URL fields of well-known client keys from MSCs that MDAD writes: (key, field, required).
 CLIENT_URL_FIELDS = (

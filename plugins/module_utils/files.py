@@ -35,10 +35,10 @@ def is_world_writable(mode):
     if isinstance(mode, int):
         return bool(mode & 0o002)
     text = str(mode)
-    if re.match(r'^[0-7]{1,4}$', text):
+    if re.match(r'^[0-7]{1,4}\Z', text):
         return bool(int(text, 8) & 0o002)
     for clause in text.split(','):
-        match = re.match(r'^([ugoa]*)([-+=])([rwxXst]*)$', clause)
+        match = re.match(r'^([ugoa]*)([-+=])([rwxXst]*)\Z', clause)
         if match and match.group(2) in '+=' and 'w' in match.group(3) and (not match.group(1) or set(match.group(1)) & set('oa')):
             return True
     return False

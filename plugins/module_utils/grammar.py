@@ -19,19 +19,20 @@ from urllib.parse import urlsplit
 
 MAX_PORT = 65535
 
-_DNS_NAME = re.compile(r'^[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*$')
-_IPV4_SHAPE = re.compile(r'^[0-9]{1,3}(\.[0-9]{1,3}){3}$')
-_ALL_DIGITS_AND_DOTS = re.compile(r'^[0-9.]+$')
-_PORT = re.compile(r'^[0-9]{1,5}$')
-_LOCALPART = re.compile(r'^[a-z0-9._=/+-]+$')
+# Every pattern ends with \Z, not $: $ also matches before a trailing newline, which would then reach a
+# file name or a config.
+_DNS_NAME = re.compile(r'^[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*\Z')
+_IPV4_SHAPE = re.compile(r'^[0-9]{1,3}(\.[0-9]{1,3}){3}\Z')
+_ALL_DIGITS_AND_DOTS = re.compile(r'^[0-9.]+\Z')
+_PORT = re.compile(r'^[0-9]{1,5}\Z')
+_LOCALPART = re.compile(r'^[a-z0-9._=/+-]+\Z')
 # Historical user IDs may hold any printable ASCII except ':' in the localpart.
-_HISTORICAL_LOCALPART = re.compile(r'^[\x21-\x39\x3b-\x7e]+$')
-_NAMESPACED = re.compile(r'^[a-z][a-z0-9._-]{0,254}$')
+_HISTORICAL_LOCALPART = re.compile(r'^[\x21-\x39\x3b-\x7e]+\Z')
+_NAMESPACED = re.compile(r'^[a-z][a-z0-9._-]{0,254}\Z')
 # Java package style for extra client keys: reverse domain, at least two parts.
-_JAVA_PACKAGE = re.compile(r'^[a-z][a-z0-9_-]*(\.[A-Za-z0-9_-]+)+$')
-_EMAIL = re.compile(r'^[^@\s"\'<>(),;:\\\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$')
+_JAVA_PACKAGE = re.compile(r'^[a-z][a-z0-9_-]*(\.[A-Za-z0-9_-]+)+\Z')
+_EMAIL = re.compile(r'^[^@\s"\'<>(),;:\\\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z')
 _FORBIDDEN_URL_CHARS = re.compile(r'[\s"\'<>\\`{}|^]')
-# \Z, not $: $ also matches before a trailing newline, which would then reach the config.
 _SAFE_PATH = re.compile(r'^/[A-Za-z0-9._/+@%=,-]*\Z')
 
 

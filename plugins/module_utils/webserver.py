@@ -86,13 +86,13 @@ APACHE_MODULE_DIRECTORIES = (
     '/usr/lib64/apache2', '/usr/lib/apache2',
 )
 
-_NAME = re.compile(r'^[a-z][a-z0-9_]{0,63}$')
+_NAME = re.compile(r'^[a-z][a-z0-9_]{0,63}\Z')
 # What a redirect target may hold in every config: no quotes, spaces, ";" (nginx), "$" (nginx and Apache
 # variables), "%" (HAProxy log-format, Apache back-references), "#" (comments), braces (Caddy placeholders)
 # or backslashes. Percent-encoded URLs are refused with the rest; they are not needed for a redirect to a host.
-_REDIRECT_URL = re.compile(r"^https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/!*+,=:@&?-]*)?$")
-_DIGITS = re.compile(r'^[0-9]{1,5}$')
-_HAPROXY_NAME = re.compile(r'^[A-Za-z0-9_.-]{1,64}$')
+_REDIRECT_URL = re.compile(r"^https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/!*+,=:@&?-]*)?\Z")
+_DIGITS = re.compile(r'^[0-9]{1,5}\Z')
+_HAPROXY_NAME = re.compile(r'^[A-Za-z0-9_.-]{1,64}\Z')
 
 
 class SiteError(ValueError):

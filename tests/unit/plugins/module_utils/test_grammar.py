@@ -211,3 +211,23 @@ def test_safe_path(value, valid):
 ])
 def test_safe_file_path(value, valid):
     assert (grammar.check_safe_file_path(value) is None) is valid
+
+
+@pytest.mark.parametrize('check, value', [
+    (grammar.check_server_name, 'matrix.example.com:8448'),
+    (grammar.check_server_name, '1.2.3.4'),
+    (grammar.check_user_id, '@alice:example.com'),
+    (grammar.check_namespaced_identifier, 'com.example.role'),
+    (grammar.check_java_package_key, 'io.element.e2ee'),
+    (grammar.check_email, 'admin@example.com'),
+    (grammar.check_address, 'matrix.example.com:443'),
+    (grammar.check_safe_path, '/srv/www'),
+    (grammar.check_safe_file_path, '/etc/ssl/cert.pem'),
+])
+def test_a_trailing_newline_is_refused(check, value):
+    # Python's "$" matches before a final newline: each grammar must anchor with \Z.
+    def problem(text):
+        result = check(text)
+        return result[0] if isinstance(result, tuple) else result
+    assert problem(value) is None
+    assert problem(value + '\n') is not None
