@@ -49,7 +49,7 @@ PLAYBOOKS = BENCH_DIR / 'playbooks'
 EXAMPLE_VARS = REPO / 'examples' / 'host_vars' / 'matrix.example.com' / 'vars.yml'
 VARIANTS = ('floor', 'baseline', 'role')
 # Not run by default: the role without its argument-spec validation task (for the analysis).
-OPTIONAL_VARIANTS = ('role_unvalidated',)
+OPTIONAL_VARIANTS = ('role_unvalidated', 'write_only')
 PHASES = ('first', 'steady')
 FULL_SIZES = (1, 30, 100, 300)
 QUICK_SIZES = (1, 30)
@@ -803,7 +803,7 @@ def plot(path, meta, summary, variants):
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
     styles = {'floor': ('tab:gray', 's'), 'baseline': ('tab:red', '^'), 'role': ('tab:blue', 'o'),
-              'role_unvalidated': ('tab:green', 'D')}
+              'role_unvalidated': ('tab:green', 'D'), 'write_only': ('tab:olive', 'v')}
     for ax, phase in zip(axes, PHASES):
         for variant in variants:
             pts = sorted((int(size), row[variant][phase]) for size, row in summary.items()

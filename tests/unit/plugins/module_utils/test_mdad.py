@@ -190,3 +190,19 @@ def test_relevant_variables():
 ])
 def test_bool_like_ansible(value, expected):
     assert mdad.to_bool(value) is expected
+
+
+def test_the_role_defaults_change_nothing():
+    # The role's literal defaults and the ones plan() applies to a missing variable must agree, or a
+    # variable would mean one thing through the role and another through the module or the lookup.
+    import os
+    import yaml
+    path = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles', 'matrix_static_files',
+                        'defaults', 'main.yml')
+    with open(path) as handle:
+        defaults = yaml.safe_load(handle)
+    used = dict((name, value) for name, value in defaults.items() if name in mdad.relevant(defaults))
+    assert len(used) > 20
+    assert plan(**used) == plan()
+    for name, value in used.items():
+        assert plan(**{name: value}) == plan(), name
