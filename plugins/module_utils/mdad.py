@@ -226,7 +226,8 @@ def _document(var, name):
 
 
 def plan(variables):
-    """What the role writes: ``{path, owner, group, mode, directory_mode, documents, absent, matrix_hostname}``.
+    """What the role writes: ``{path, public_path, matrix_hostname, owner, group, mode, directory_mode, documents,
+    absent}``.
 
     ``documents`` maps each enabled document's name to its content; ``absent`` lists the disabled ones,
     which are deleted. ``owner`` and ``group`` are None when neither the role's nor MDAD's variable is set.
