@@ -78,11 +78,16 @@ def accepted_or_refused(tmp_path, site, where):
         checked = build_site(site, 'nginx')
     except SiteError:
         return 'refused'
+    return nginx_accepts(tmp_path, checked, '%s %r' % (where, site))
+
+
+def nginx_accepts(tmp_path, checked, what):
+    """Fail unless nginx -t, in a fresh directory, accepts the config of a site build_site accepted."""
     workdir = tmp_path / 'check'
     shutil.rmtree(str(workdir), ignore_errors=True)
     workdir.mkdir()
     status, output = nginx_check(workdir, checked)
-    assert status == 0, 'accepted %s %r, but nginx -t refused the config:\n%s' % (where, site, output)
+    assert status == 0, 'accepted %s, but nginx -t refused the config:\n%s' % (what, output)
     return 'accepted'
 
 
@@ -129,12 +134,7 @@ def path_refused_or_served(tmp_path, field, value):
             shutil.copyfile(str(pki / PATH_CONTENTS[field]), value)
         except OSError as exc:
             raise AssertionError('accepted %s %r, which cannot name a file: %s' % (field, value, exc)) from exc
-    workdir = tmp_path / 'check'
-    shutil.rmtree(str(workdir), ignore_errors=True)
-    workdir.mkdir()
-    status, output = nginx_check(workdir, checked)
-    assert status == 0, 'accepted %s %r, but nginx -t refused the config:\n%s' % (field, value, output)
-    return 'accepted'
+    return nginx_accepts(tmp_path, checked, '%s %r' % (field, value))
 
 
 # A path is a file name in the fresh directory followed by a hostile tail ("/a;b", "x/../..", "\n", "/"), or a
