@@ -2,46 +2,66 @@
 # Copyright (c) matrix.wellknown contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Build the documents from the host's MDAD variables on the controller, write them with one module call."""
+"""The roles' one step: plan and validate on the controller, render the config, one module call per host."""
 
 from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import mdad
+from ansible_collections.matrix.wellknown.plugins.plugin_utils import render, role_plan
 
 
-def template_variables(templar, variables):
-    """The values of the variables mdad.plan reads, templated once each."""
-    return dict((name, templar.template(variables[name])) for name in mdad.relevant(variables))
+def template_variables(templar, role, variables):
+    """The values of the variables role_plan.plan reads, templated once each."""
+    return dict((name, templar.template(variables[name])) for name in role_plan.relevant(role, variables))
+
+
+def module_arguments(planned):
+    """The arguments of matrix_wellknown for a plan: its documents, its web server config, stale configs."""
+    arguments = {'remove_configs': planned['remove_configs']}
+    documents = planned['documents']
+    if documents is not None:
+        arguments.update((key, documents[key]) for key in ('path', 'documents', 'absent', 'mode', 'directory_mode'))
+        arguments.update((key, documents[key]) for key in ('owner', 'group') if documents[key] is not None)
+    else:
+        arguments['path'] = None
+    site = planned['site']
+    if site is not None:
+        arguments['webserver'] = {
+            'server': site['server'],
+            'path': site['config_path'],
+            'form': site['form'],
+            'content': render.render(site),
+            'tls_bundle': site.get('tls_bundle'),
+            'files': [planned['index']] if planned.get('index') else [],
+        }
+    return arguments
 
 
 class ActionModule(ActionBase):
-    """The matrix_static_files role's write step: no Jinja chains, one round trip per host."""
+    """Both roles' write step; argument ``role`` says whose variables to read."""
 
     TRANSFERS_FILES = False
     _supports_check_mode = True
-    _VALID_ARGS = frozenset()
+    _VALID_ARGS = frozenset(('role',))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp  # no longer has any effect
+        role = self._task.args.get('role', role_plan.STATIC_FILES)
         try:
-            plan = mdad.plan(template_variables(self._templar, task_vars or {}))
-        except mdad.VariableError as exc:
-            result.update(failed=True, msg=str(exc))
+            planned = role_plan.plan(role, template_variables(self._templar, role, task_vars or {}))
+        except role_plan.PlanError as exc:
+            result.update(failed=True, msg='; '.join(exc.problems), problems=exc.problems)
             return result
-        module_args = dict(
-            path=plan['path'],
-            documents=plan['documents'],
-            absent=plan['absent'],
-            mode=plan['mode'],
-            directory_mode=plan['directory_mode'],
-        )
-        for name in ('owner', 'group'):
-            if plan[name] is not None:
-                module_args[name] = plan[name]
-        result.update(self._execute_module(
-            module_name='matrix.wellknown.matrix_wellknown', module_args=module_args, task_vars=task_vars))
+        result.update(server=planned['server'], reload_command=planned['reload_command'], config_path=planned['config_path'],
+                      documents=(planned['documents'] or {}).get('documents', {}))
+        hosted = [key for key in ('netlify_block', 'netlify_marker', 'cloudfront') if key in planned]
+        if hosted:
+            # A hosted service: the role's next task writes its file; nothing of ours runs on the host.
+            result.update((key, planned[key]) for key in hosted)
+            return result
+        result.update(self._execute_module(module_name='matrix.wellknown.matrix_wellknown',
+                                           module_args=module_arguments(planned), task_vars=task_vars))
         self._remove_tmp_path(self._connection._shell.tmpdir)
         return result

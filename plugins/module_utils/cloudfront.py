@@ -15,19 +15,14 @@ into an existing distribution.
 
 from __future__ import annotations
 
-import posixpath
 import re
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.webserver import Checker, SiteError, upstream
+from ansible_collections.matrix.wellknown.plugins.module_utils.settings import Problems, SettingsError, hosted_service
 
 PATH_PATTERN = '/.well-known/matrix/*'
 # Managed cache policy "CachingOptimized": no cookies or query strings in the cache key, and the
 # origin's Cache-Control (max-age=14400 from the Matrix host) decides how long an edge keeps a document.
 CACHING_OPTIMIZED = '658327ea-f89d-4fab-a63d-7e88639e58f6'
-
-# CloudFront connects to the origin's domain name and checks its certificate against it.
-SAME_NAME_RULE = ('CloudFront connects to the origin domain name and checks its certificate against that same name, '
-                  'so it cannot connect to {host!r} while verifying {name!r}. Give {name}:<port> (only the port can change)')
 
 _ORIGIN_ID = re.compile(r'^[A-Za-z0-9._-]{1,128}\Z')
 _POLICY_ID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z')
@@ -42,27 +37,19 @@ def distribution_fragment(settings, names=None):
 
     ``settings`` holds ``method`` (only ``proxy``), ``config_path`` (the JSON file written), ``upstream_hostname``,
     ``upstream_address``, ``origin_id`` and ``cache_policy_id``; ``names`` maps them to variable names for messages.
-    Raises SiteError listing every problem.
+    Raises SettingsError listing every problem.
     """
     if not isinstance(settings, dict):
-        raise SiteError(['the CloudFront settings are not a mapping'])
-    checker = Checker(names)
-    method = settings.get('method')
-    if method != 'proxy':
-        checker.fail('method', '%r: CloudFront forwards /.well-known/matrix/ to the Matrix host; only method proxy applies'
-                     % (method,))
-    path = settings.get('config_path')
-    if not isinstance(path, str) or not posixpath.isabs(path):
-        checker.fail('config_path', '%r is not an absolute path: give the JSON file to write' % (path,))
+        raise SettingsError(['the CloudFront settings are not a mapping'])
+    problems = Problems(names)
+    target = hosted_service(problems, settings, 'cloudfront', 'the JSON file to write')
     origin_id = settings.get('origin_id')
     if not isinstance(origin_id, str) or not _ORIGIN_ID.match(origin_id):
-        checker.fail('origin_id', '%r is not an origin ID (1 to 128 letters, digits, ".", "_" or "-")' % (origin_id,))
+        problems.add('origin_id', '%r is not an origin ID (1 to 128 letters, digits, ".", "_" or "-")' % (origin_id,))
     policy = settings.get('cache_policy_id')
     if not isinstance(policy, str) or not _POLICY_ID.match(policy):
-        checker.fail('cache_policy_id', '%r is not a cache policy ID (like %s)' % (policy, CACHING_OPTIMIZED))
-    target = upstream(checker, settings, SAME_NAME_RULE)
-    if checker.problems:
-        raise SiteError(checker.problems)
+        problems.add('cache_policy_id', '%r is not a cache policy ID (like %s)' % (policy, CACHING_OPTIMIZED))
+    problems.raise_any()
 
     origin = {
         'Id': origin_id,

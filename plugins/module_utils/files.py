@@ -6,12 +6,13 @@
 """File operations of the matrix_wellknown module: plan first, then write atomically.
 
 Private to this collection: no API stability is promised to other collections.
-``plan`` only reads; ``apply`` writes. The module validates everything and plans
+``plan`` only reads; ``write_atomically`` and ``remove`` write. The module validates everything and plans
 every file before the first byte is written, so bad input changes nothing.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import fcntl
@@ -42,6 +43,10 @@ def is_world_writable(mode):
         if match and match.group(2) in '+=' and 'w' in match.group(3) and (not match.group(1) or set(match.group(1)) & set('oa')):
             return True
     return False
+
+
+# What happens to one document: before and after are bytes, or None where there is no file.
+Step = collections.namedtuple('Step', ['name', 'dest', 'state', 'before', 'after'])
 
 
 class PlanError(Exception):
@@ -94,7 +99,7 @@ def plan(path, contents, absent):
     """Compare wanted contents with the disk.
 
     ``contents`` maps names to bytes, ``absent`` lists names to delete.
-    Returns a list of (name, dest, state, before, after) with before/after bytes or None.
+    Returns (whether the directory exists, a list of Step).
     """
     exists = check_directory(path)
     steps = []
@@ -108,11 +113,11 @@ def plan(path, contents, absent):
             state = UNCHANGED
         else:
             state = UPDATED
-        steps.append((name, dest, state, before, after))
+        steps.append(Step(name, dest, state, before, after))
     for name in sorted(set(absent)):
         dest = os.path.join(path, name)
         before = read_current(dest) if exists else None
-        steps.append((name, dest, REMOVED if before is not None else ALREADY_ABSENT, before, None))
+        steps.append(Step(name, dest, REMOVED if before is not None else ALREADY_ABSENT, before, None))
     return exists, steps
 
 
@@ -151,8 +156,12 @@ def make_directories(path):
     return created
 
 
-def write_atomically(module, dest, data):
-    """Write ``data`` to a temporary file beside ``dest``, then rename it into place."""
+def write_atomically(module, dest, data, private=False):
+    """Write ``data`` to a temporary file beside ``dest``, then rename it into place.
+
+    A ``private`` file (a private key) keeps the owner-only mode of the temporary file through the rename,
+    where ``atomic_move`` would give a new file the default mode until its attributes are set.
+    """
     directory = os.path.dirname(dest)
     try:
         handle, temp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(dest), suffix='.tmp', dir=directory)
@@ -166,7 +175,13 @@ def write_atomically(module, dest, data):
                 os.fsync(stream.fileno())
         except OSError as exc:
             raise PlanError('cannot write %s: %s' % (dest, _describe(exc)))
-        module.atomic_move(temp, dest, unsafe_writes=module.params.get('unsafe_writes', False))
+        if private:
+            try:
+                os.rename(temp, dest)
+            except OSError as exc:
+                raise PlanError('cannot write %s: %s' % (dest, _describe(exc)))
+        else:
+            module.atomic_move(temp, dest, unsafe_writes=module.params.get('unsafe_writes', False))
     finally:
         if os.path.exists(temp):
             os.unlink(temp)

@@ -77,13 +77,12 @@ path:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.matrix.wellknown.plugins.module_utils import files
-from ansible_collections.matrix.wellknown.plugins.module_utils.webserver import pem_bundle
+from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import pem_bundle
 
 
 def _read(module, path, what):
@@ -92,31 +91,6 @@ def _read(module, path, what):
             return handle.read()
     except (IOError, OSError) as exc:
         module.fail_json(msg='Cannot read the %s %s: %s' % (what, path, to_native(exc.strerror or exc)))
-
-
-def _mode_bits(mode):
-    """The numeric mode to create the file with; symbolic modes start from 0600 and are applied after."""
-    if isinstance(mode, int):
-        return mode
-    try:
-        return int(str(mode), 8)
-    except ValueError:
-        return 0o600
-
-
-def _write(path, data, mode):
-    directory = os.path.dirname(path) or '.'
-    handle, temp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
-    try:
-        os.fchmod(handle, _mode_bits(mode) & 0o7777)
-        with os.fdopen(handle, 'wb') as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.rename(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
 
 
 def main():
@@ -152,9 +126,10 @@ def main():
                           after='(the certificate of %s and its private key)\n' % module.params['certificate']))
         if not module.check_mode:
             try:
-                _write(path, data, module.params['mode'])
-            except (IOError, OSError) as exc:
-                module.fail_json(msg='Cannot write %s: %s' % (path, to_native(exc.strerror or exc)))
+                # Created owner-only; the mode asked for is applied below.
+                files.write_atomically(module, path, data, private=True)
+            except files.PlanError as exc:
+                module.fail_json(msg=to_native(exc))
     if os.path.exists(path):
         file_diff = dict(before={}, after={})
         if module.set_fs_attributes_if_different(module.load_file_common_arguments(module.params), False, diff=file_diff):

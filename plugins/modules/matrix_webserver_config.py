@@ -139,59 +139,11 @@ check_output:
 """
 
 import os
-import shutil
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import files
-from ansible_collections.matrix.wellknown.plugins.module_utils.webserver import (
-    BINARIES,
-    check_command,
-    clean_check_output,
-    find_apache_modules_directory,
-    validation_wrapper,
-)
-
-SBIN_DIRECTORIES = ['/usr/sbin', '/sbin', '/usr/local/sbin', '/usr/local/bin']
-SERVER_NAMES = {'nginx': 'nginx', 'apache': 'Apache', 'caddy': 'Caddy', 'haproxy': 'HAProxy'}
-
-
-def _find_binary(module):
-    if module.params['binary']:
-        return module.params['binary']
-    for name in BINARIES[module.params['server']]:
-        found = module.get_bin_path(name, opt_dirs=SBIN_DIRECTORIES)
-        if found:
-            return found
-    return None
-
-
-def _run_check(module, binary, data):
-    """Check ``data`` with ``binary``; return (ok, argv, output)."""
-    server = module.params['server']
-    workdir = tempfile.mkdtemp(prefix='matrix-webserver-config-')
-    try:
-        candidate = os.path.join(workdir, 'candidate.conf')
-        wrapper = os.path.join(workdir, 'main.conf')
-        with open(candidate, 'wb') as handle:
-            handle.write(data)
-        modules_directory = module.params['apache_modules_directory']
-        if server == 'apache' and not modules_directory:
-            modules_directory = find_apache_modules_directory(os.path.exists)
-        text = validation_wrapper(server, module.params['form'], candidate, workdir,
-                                  apache_modules_directory=modules_directory, exists=os.path.exists)
-        with open(wrapper, 'wb') as handle:
-            handle.write(to_bytes(text))
-        argv, environment = check_command(server, binary, wrapper, candidate, workdir)
-        rc, out, err = module.run_command(argv, cwd=workdir, environ_update=environment)
-        output = '\n'.join(part.strip() for part in (err, out) if part and part.strip())
-        # Messages name the temporary copy; show the real file instead.
-        output = clean_check_output(server, output.replace(candidate, module.params['path']))
-        return rc == 0, argv, output
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+from ansible_collections.matrix.wellknown.plugins.module_utils import files, site_files
 
 
 def main():
@@ -215,18 +167,11 @@ def main():
                              'drop the write bit for others' % (module.params['mode'], path))
     data = to_bytes(module.params['content'])
     server = module.params['server']
-    directory = os.path.dirname(path) or '.'
-    if not os.path.isdir(directory):
-        module.fail_json(msg='Cannot write %s: the directory %s does not exist' % (path, directory))
-    if os.path.isdir(path):
-        module.fail_json(msg='Cannot write %s: it is a directory' % path)
-    before = None
-    if os.path.exists(path):
-        try:
-            with open(path, 'rb') as handle:
-                before = handle.read()
-        except (IOError, OSError) as exc:
-            module.fail_json(msg='Cannot read %s: %s' % (path, to_native(exc)))
+    try:
+        planned = site_files.plan_site(dict(path=path, content=module.params['content']))
+    except files.PlanError as exc:
+        module.fail_json(msg=to_native(exc))
+    before = planned['config'].before
 
     result = dict(changed=False, path=path, validated=False, binary=None)
     diffs = []
@@ -234,20 +179,20 @@ def main():
         result['changed'] = True
         diffs.append(dict(before_header='%s (content)' % path, after_header='%s (content)' % path,
                           before=to_text(before or b''), after=to_text(data)))
-        binary = _find_binary(module) if module.params['validate'] else None
+        binary = site_files.find_binary(module, server, module.params['binary']) if module.params['validate'] else None
         result['binary'] = binary
         if binary:
-            ok, argv, output = _run_check(module, binary, data)
+            ok, argv, output = site_files.check_site(module, module.params, planned, binary)
             result.update(validated=ok, check_command=argv, check_output=output)
             if not ok:
                 result['changed'] = False
                 module.fail_json(
                     msg='%s rejected the new configuration for %s, which was left unchanged:\n%s'
-                        % (SERVER_NAMES[server], path, output or '(no output)'),
+                        % (site_files.SERVER_NAMES[server], path, output or '(no output)'),
                     **result)
         elif module.params['validate']:
             module.warn('%s is not installed here (no %s found): %s is written without being checked'
-                        % (SERVER_NAMES[server], ' or '.join(BINARIES[server]), path))
+                        % (site_files.SERVER_NAMES[server], ' or '.join(site_files.BINARIES[server]), path))
         if not module.check_mode:
             try:
                 files.write_atomically(module, path, data)

@@ -72,6 +72,90 @@ options:
       - The default lets a web server running as another user read the documents.
     type: raw
     default: '0755'
+  webserver:
+    description:
+      - A web server config to write in the same change as the documents, as the roles of this collection do
+        (they render it on the controller from checked settings).
+      - The server checks the new config before anything is written, with the documents, the certificate bundle
+        and the O(webserver.files) it loads staged as they will be (HAProxy loads them when it starts). When the
+        server rejects it, nothing is written and the task fails with the server's own message. When the binary is
+        not installed, the config is written unchecked, with a warning.
+      - The result's C(webserver.reload) says whether the server must reload to serve the change.
+    type: dict
+    suboptions:
+      server:
+        description: The web server that reads the config.
+        type: str
+        required: true
+        choices: [nginx, apache, caddy, haproxy]
+      path:
+        description: The config file. Its directory must exist.
+        type: path
+        required: true
+      content:
+        description: The config.
+        type: str
+        required: true
+      form:
+        description: How the server loads the file, see O(matrix.wellknown.matrix_webserver_config#module:form).
+        type: str
+        choices: [server, snippet]
+        default: server
+      validate:
+        description: Check the config with the server binary before writing anything.
+        type: bool
+        default: true
+      binary:
+        description: The server binary to check with; by default found in E(PATH) and the usual C(sbin) directories.
+        type: path
+      apache_modules_directory:
+        description: Where the Apache modules the check loads are; by default the first usual location that exists.
+        type: path
+      mode:
+        description: Permissions of the config file. A mode that lets others write is refused.
+        type: raw
+        default: '0644'
+      tls_bundle:
+        description:
+          - For HAProxy, the certificate chain and private key in one PEM file, built from two files; mode C(0600),
+            its content never shown in diffs.
+        type: dict
+        suboptions:
+          path:
+            description: The bundle to write.
+            type: path
+            required: true
+          certificate:
+            description: The certificate chain.
+            type: path
+            required: true
+          key:
+            description: The private key.
+            type: path
+            required: true
+      files:
+        description: Other files the config serves (such as an index page), written with the documents.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          path:
+            description: The file. Its directory must exist.
+            type: path
+            required: true
+          content:
+            description: Its content.
+            type: str
+            required: true
+  remove_configs:
+    description:
+      - Configs this collection wrote earlier for another web server or form (the roles give the default paths of
+        every other server), removed when their first line is this collection's managed marker; any other file at
+        those paths is left alone. Removed files are listed in C(removed_configs) and named in a warning, since the
+        server that read them must be reloaded to stop serving them.
+    type: list
+    elements: path
+    default: []
 extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
@@ -90,6 +174,8 @@ attributes:
     support: full
 notes:
   - Owner, group and mode apply to the document files; O(owner), O(group) and O(directory_mode) also apply to O(path).
+  - When no document is given and O(absent) is empty, O(path) is not created or changed (a O(webserver) that
+    forwards the documents to another host has none).
 seealso:
   - name: Matrix server-server API, resolving server names
     description: What C(/.well-known/matrix/server) must contain.
@@ -143,6 +229,34 @@ documents:
   returned: always
   type: dict
   sample: {"server": {"m.server": "matrix.example.com:443"}}
+webserver:
+  description: What happened to the web server config, when O(webserver) is given.
+  returned: when O(webserver) is given
+  type: dict
+  contains:
+    path:
+      description: The config file.
+      type: str
+    changed:
+      description: Whether the config, the bundle or one of the files changed.
+      type: bool
+    reload:
+      description: Whether the server must reload to serve the change (HAProxy also for a changed document).
+      type: bool
+    validated:
+      description: Whether the server checked the change.
+      type: bool
+    binary:
+      description: The binary that checked it, or null.
+      type: str
+    check_output:
+      description: What the check printed.
+      type: str
+removed_configs:
+  description: The configs of O(remove_configs) that were (or in check mode would be) removed.
+  returned: always
+  type: list
+  elements: str
 warnings_found:
   description: Non-fatal findings of the validation (also emitted as warnings).
   returned: always
@@ -160,14 +274,32 @@ from ansible_collections.matrix.wellknown.plugins.module_utils.documents import 
     serialize,
     validate_documents,
 )
-from ansible_collections.matrix.wellknown.plugins.module_utils import files
+from ansible_collections.matrix.wellknown.plugins.module_utils import files, site_files
 
 
 CHANGES = (files.CREATED, files.UPDATED, files.REMOVED)
+WEBSERVER_OPTIONS = dict(
+    server=dict(type='str', required=True, choices=['nginx', 'apache', 'caddy', 'haproxy']),
+    path=dict(type='path', required=True),
+    content=dict(type='str', required=True),
+    form=dict(type='str', default='server', choices=['server', 'snippet']),
+    validate=dict(type='bool', default=True),
+    binary=dict(type='path'),
+    apache_modules_directory=dict(type='path'),
+    mode=dict(type='raw', default='0644'),
+    tls_bundle=dict(type='dict', options=dict(
+        path=dict(type='path', required=True),
+        certificate=dict(type='path', required=True),
+        key=dict(type='path', required=True),
+    )),
+    files=dict(type='list', elements='dict', default=[], options=dict(
+        path=dict(type='path', required=True),
+        content=dict(type='str', required=True),
+    )),
+)
 
 
-def _content_diff(step):
-    dummy, dest, dummy, before, after = step
+def _content_diff(dest, before, after):
     return dict(before_header='%s (content)' % dest, after_header='%s (content)' % dest,
                 before=to_text(before or b''), after=to_text(after or b''))
 
@@ -191,7 +323,152 @@ def _collect(params):
         if files.is_world_writable(params[option]):
             errors.append('%s %r would let any local user rewrite what the web server publishes: '
                           'drop the write bit for others' % (option, params[option]))
+    webserver = params['webserver']
+    if webserver and files.is_world_writable(webserver['mode']):
+        errors.append('webserver.mode %r would let any local user rewrite the web server configuration %s: '
+                      'drop the write bit for others' % (webserver['mode'], webserver['path']))
     return documents, absent, errors
+
+
+class Change(object):
+    """One run: every target read and planned first, the web server's check, then the writes."""
+
+    def __init__(self, module, path, contents, absent):
+        self.module = module
+        self.path = path
+        self.contents = contents
+        self.absent = absent
+        self.webserver = module.params['webserver']
+        self.changed = False
+        self.diffs = []
+        self.states = {}
+        self.file_args = module.load_file_common_arguments(module.params)
+        self.dir_args = dict(self.file_args, path=path, mode=module.params['directory_mode'])
+        # No document and nothing to delete: the directory is not this run's business.
+        self.has_documents = bool(contents or absent)
+        self.exists, self.steps = files.plan(path, contents, absent) if self.has_documents else (True, [])
+        self.site = site_files.plan_site(self.webserver) if self.webserver else None
+        self.stale = site_files.stale_configs(module.params['remove_configs'])
+
+    def documents_changed(self):
+        return any(step.state in CHANGES for step in self.steps)
+
+    def site_targets(self):
+        if self.site is None:
+            return []
+        return [self.site['config'], self.site['bundle']] + self.site['files']
+
+    def check_webserver(self):
+        """Have the server check the new config with what it loads; the result part for ``webserver``."""
+        site = self.site
+        config = site['config']
+        loaded_changed = any(target.changed for target in self.site_targets()[1:] if target is not None)
+        # HAProxy holds the documents and files it serves in memory: any change of them needs its check and a reload.
+        haproxy = self.webserver['server'] == 'haproxy'
+        result = dict(path=config.path, validated=False, binary=None,
+                      changed=config.changed or loaded_changed,
+                      reload=config.changed or (site['bundle'] is not None and site['bundle'].changed)
+                      or (haproxy and (loaded_changed or self.documents_changed())))
+        if not (config.changed or (haproxy and result['reload'])) or not self.webserver['validate']:
+            return result
+        server = self.webserver['server']
+        binary = site_files.find_binary(self.module, server, self.webserver['binary'])
+        result['binary'] = binary
+        if not binary:
+            self.module.warn('%s is not installed here (no %s found): %s is written without being checked'
+                             % (site_files.SERVER_NAMES[server], ' or '.join(site_files.BINARIES[server]), config.path))
+            return result
+        documents = dict((step.name, step.after) for step in self.steps)
+        ok, argv, output = site_files.check_site(self.module, self.webserver, site, binary, self.path, documents)
+        result.update(validated=ok, check_command=argv, check_output=output)
+        if not ok:
+            self.module.fail_json(
+                msg='%s rejected the new configuration for %s, which was left unchanged with the documents and '
+                    'files it serves:\n%s' % (site_files.SERVER_NAMES[server], config.path, output or '(no output)'),
+                changed=False, webserver=result)
+        return result
+
+    def record_directory(self):
+        if not self.has_documents:
+            return
+        if self.exists:
+            dir_diff = dict(before={}, after={})
+            self.changed = self.module.set_fs_attributes_if_different(self.dir_args, self.changed, diff=dir_diff)
+            if dir_diff['before']:
+                self.diffs.append(dict(dir_diff, before_header=self.path, after_header=self.path))
+        else:
+            self.changed = True
+            self.diffs.append(dict(before={'path': self.path, 'state': 'absent'},
+                                   after={'path': self.path, 'state': 'directory'}))
+
+    def record_site(self):
+        for target in self.site_targets():
+            if target is None or not target.changed:
+                continue
+            self.changed = True
+            if target.mode == site_files.BUNDLE_MODE:
+                self.diffs.append(dict(before_header='%s (content)' % target.path, after_header='%s (content)' % target.path,
+                                       before='' if target.before is None else '(a certificate and private key)\n',
+                                       after='(the certificate of %s and its private key)\n'
+                                             % self.webserver['tls_bundle']['certificate']))
+            else:
+                self.diffs.append(_content_diff(target.path, target.before, target.after))
+
+    def write(self):
+        """Bundle and files first, documents, then the config that loads them, then the deletions."""
+        for target in self.site_targets()[1:]:
+            if target is not None and target.changed:
+                files.write_atomically(self.module, target.path, target.after,
+                                       private=target.mode == site_files.BUNDLE_MODE)
+        removals = []
+        if self.has_documents:
+            if not self.exists:
+                for directory in files.make_directories(self.path):
+                    self.module.set_fs_attributes_if_different(dict(self.dir_args, path=directory), False)
+            with files.locked(self.path):
+                # Plan again under the lock: another run may have changed the files meanwhile.
+                dummy, self.steps = files.plan(self.path, self.contents, self.absent)
+                for step in self.steps:
+                    if step.state == files.REMOVED:
+                        removals.append(step)
+                    elif step.state in CHANGES:
+                        files.write_atomically(self.module, step.dest, step.after)
+        if self.site is not None and self.site['config'].changed:
+            files.write_atomically(self.module, self.site['config'].path, self.site['config'].after)
+        for step in removals:
+            files.remove(step.dest)
+        for path in self.stale:
+            files.remove(path)
+
+    def record_documents(self):
+        for step in self.steps:
+            self.states[step.name] = step.state
+            if step.state in CHANGES:
+                self.changed = True
+                self.diffs.append(_content_diff(step.dest, step.before, step.after))
+
+    def _set_attributes(self, arguments, created, name=None):
+        # A file that check mode did not create has no attributes to compare.
+        if self.module.check_mode and created:
+            return
+        file_diff = dict(before={}, after={})
+        if self.module.set_fs_attributes_if_different(arguments, False, diff=file_diff):
+            self.changed = True
+            if name is not None and self.states.get(name) == files.UNCHANGED:
+                self.states[name] = files.UPDATED
+            self.diffs.append(dict(file_diff, before_header=arguments['path'], after_header=arguments['path']))
+
+    def set_attributes(self):
+        """The documents get the owner, group and mode given; the config and bundle only their mode (owner unchanged)."""
+        for step in self.steps:
+            if step.after is not None:
+                self._set_attributes(dict(self.file_args, path=step.dest), step.state == files.CREATED, step.name)
+        if self.site is None:
+            return
+        plain = dict((key, None) for key in self.file_args)
+        for target, mode in ((self.site['config'], self.webserver['mode']), (self.site['bundle'], '0600')):
+            if target is not None:
+                self._set_attributes(dict(plain, path=target.path, mode=mode), target.before is None)
 
 
 def main():
@@ -205,6 +482,8 @@ def main():
             absent=dict(type='list', elements='str', default=[]),
             mode=dict(type='raw', default='0644'),
             directory_mode=dict(type='raw', default='0755'),
+            webserver=dict(type='dict', options=WEBSERVER_OPTIONS),
+            remove_configs=dict(type='list', elements='path', default=[]),
         ),
         add_file_common_args=True,
         supports_check_mode=True,
@@ -219,58 +498,32 @@ def main():
         module.warn(warning)
 
     contents = dict((name, serialize(document)) for name, document in documents.items())
-    file_args = module.load_file_common_arguments(module.params)
-    dir_args = dict(file_args, path=path, mode=module.params['directory_mode'])
-    changed = False
-    diffs = []
-    states = {}
+    result = dict(path=path, documents=documents, warnings_found=warnings)
+    change = None
     try:
         # Inspect every target before the first write: a bad path fails with nothing changed.
-        exists, steps = files.plan(path, contents, absent)
-        if exists:
-            dir_diff = dict(before={}, after={})
-            changed = module.set_fs_attributes_if_different(dir_args, changed, diff=dir_diff)
-            if dir_diff['before']:
-                diffs.append(dict(dir_diff, before_header=path, after_header=path))
-        else:
-            changed = True
-            diffs.append(dict(before={'path': path, 'state': 'absent'}, after={'path': path, 'state': 'directory'}))
+        change = Change(module, path, contents, absent)
+        if change.site is not None:
+            result['webserver'] = change.check_webserver()
+        change.record_directory()
         if module.check_mode:
-            states = dict((step[0], step[2]) for step in steps)
-            diffs.extend(_content_diff(step) for step in steps if step[2] in CHANGES)
-            changed = changed or bool(set(states.values()) & set(CHANGES))
+            change.record_documents()
         else:
-            if not exists:
-                for directory in files.make_directories(path):
-                    module.set_fs_attributes_if_different(dict(dir_args, path=directory), False)
-            with files.locked(path):
-                # Plan again under the lock: another run may have changed the files meanwhile.
-                dummy, steps = files.plan(path, contents, absent)
-                for step in steps:
-                    name, dest, state, dummy, after = step
-                    states[name] = state
-                    if state in CHANGES:
-                        changed = True
-                        diffs.append(_content_diff(step))
-                        if state == files.REMOVED:
-                            files.remove(dest)
-                        else:
-                            files.write_atomically(module, dest, after)
-        for name, dest, state, dummy, after in steps:
-            # A file that check mode did not create has no attributes to compare.
-            if after is not None and not (module.check_mode and state == files.CREATED):
-                file_diff = dict(before={}, after={})
-                if module.set_fs_attributes_if_different(dict(file_args, path=dest), False, diff=file_diff):
-                    changed = True
-                    if states[name] == files.UNCHANGED:
-                        states[name] = files.UPDATED
-                    diffs.append(dict(file_diff, before_header=dest, after_header=dest))
+            change.write()
+            change.record_documents()
+        change.record_site()
+        for stale in change.stale:
+            change.changed = True
+            change.diffs.append(dict(before={'path': stale, 'state': 'file'}, after={'path': stale, 'state': 'absent'}))
+            module.warn('removed %s, a config this collection wrote for another web server or form: reload the server '
+                        'that read it, so it stops serving it' % stale)
+        change.set_attributes()
     except files.PlanError as exc:
-        module.fail_json(msg=to_text(exc), states=states, changed=changed)
+        module.fail_json(msg=to_text(exc), states=change.states if change else {}, changed=change.changed if change else False)
 
-    result = dict(changed=changed, path=path, states=states, documents=documents, warnings_found=warnings)
+    result.update(changed=change.changed, states=change.states, removed_configs=change.stale)
     if module._diff:
-        result['diff'] = diffs
+        result['diff'] = change.diffs
     module.exit_json(**result)
 
 

@@ -17,17 +17,16 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import jinja2
 import pytest
 from hypothesis import HealthCheck, event, example, given, settings, strategies as st
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import webserver
-from ansible_collections.matrix.wellknown.plugins.module_utils.webserver import SiteError, build_site
+from ansible_collections.matrix.wellknown.plugins.module_utils import server_check, settings as site_settings
+from ansible_collections.matrix.wellknown.plugins.module_utils.settings import SettingsError
+from ansible_collections.matrix.wellknown.plugins.module_utils.site import build_site
+from ansible_collections.matrix.wellknown.plugins.plugin_utils.render import render
 
 from helpers import program
 
-TEMPLATES = Path(__file__).resolve().parents[2] / 'roles' / 'webserver_config' / 'templates'
-ENVIRONMENT = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), trim_blocks=True, undefined=jinja2.StrictUndefined)
 
 # Strings built to hit config syntax: directive separators, quotes, braces, newlines, comments, variables.
 hostile = st.text(alphabet=st.sampled_from(list('ab.-_:;{}"\'\\ \n\t#$/*[]()@1')), max_size=30)
@@ -37,12 +36,12 @@ anything = st.text(max_size=30)
 def nginx_check(workdir, site, form='server'):
     """Render the shared nginx template for ``site`` and run nginx -t on it; return (status, output)."""
     candidate = workdir / 'candidate.conf'
-    candidate.write_text(ENVIRONMENT.get_template('nginx.j2').render(__webserver_config_site=site, ansible_managed='Ansible managed'))
+    candidate.write_text(render(site))
     wrapper = workdir / 'wrapper.conf'
-    wrapper.write_text(webserver.validation_wrapper('nginx', form, str(candidate), str(workdir)))
+    wrapper.write_text(server_check.validation_wrapper('nginx', form, str(candidate), str(workdir)))
     for kind in ('client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'):
         (workdir / kind).mkdir(exist_ok=True)
-    argv, env = webserver.check_command('nginx', program('nginx'), str(wrapper), str(candidate), str(workdir))
+    argv, env = server_check.check_command('nginx', program('nginx'), str(wrapper), str(candidate), str(workdir))
     proc = subprocess.run([str(arg) for arg in argv], env=dict(os.environ, **env), capture_output=True, text=True,
                           timeout=30, check=False)
     return proc.returncode, proc.stderr + candidate.read_text()
@@ -76,7 +75,7 @@ def accepted_or_refused(tmp_path, site, where):
     """Either build_site refuses the site, or nginx -t accepts what it renders."""
     try:
         checked = build_site(site, 'nginx')
-    except SiteError:
+    except SettingsError:
         return 'refused'
     return nginx_accepts(tmp_path, checked, '%s %r' % (where, site))
 
@@ -124,7 +123,7 @@ def path_refused_or_served(tmp_path, field, value):
     site = base_site(pki, **{key: value})
     try:
         checked = build_site(site, 'nginx', names=PATH_VARIABLES)
-    except SiteError as exc:
+    except SettingsError as exc:
         assert len(exc.problems) == 1 and exc.problems[0].startswith(PATH_VARIABLES[field] + ': '), exc.problems
         return 'refused'
     if value:
@@ -168,7 +167,7 @@ def test_accepted_paths_reach_nginx(tmp_path):
 def test_the_path_property_can_fail(tmp_path, monkeypatch, field, tail):
     """With a grammar that lets anything through, the path property fails: nginx -t sees the injected syntax,
     or the accepted path cannot name a file."""
-    monkeypatch.setattr(webserver, 'check_safe_file_path', lambda value: None)
+    monkeypatch.setattr(site_settings, 'check_safe_file_path', lambda value: None)
     with pytest.raises(AssertionError):
         path_refused_or_served(tmp_path, field, str(tmp_path / 'files' / 'f') + tail)
 

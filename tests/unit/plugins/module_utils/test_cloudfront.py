@@ -15,7 +15,7 @@ import subprocess
 import pytest
 
 from ansible_collections.matrix.wellknown.plugins.module_utils.cloudfront import CACHING_OPTIMIZED, distribution_fragment
-from ansible_collections.matrix.wellknown.plugins.module_utils.webserver import SiteError
+from ansible_collections.matrix.wellknown.plugins.module_utils.settings import SettingsError
 
 botocore_session = pytest.importorskip('botocore.session')
 botocore_validate = pytest.importorskip('botocore.validate')
@@ -111,7 +111,7 @@ def minimal_distribution(fragment):
 
 
 def problems(**changes):
-    with pytest.raises(SiteError) as info:
+    with pytest.raises(SettingsError) as info:
         distribution_fragment(dict(SETTINGS, **changes), NAMES)
     return info.value.problems
 
@@ -245,7 +245,7 @@ def test_cloudfront_only_changes_the_port():
 def test_every_problem_at_once_and_shapes():
     found = problems(method='site', config_path='', origin_id='', cache_policy_id='', upstream_hostname='')
     assert [problem.split(':')[0] for problem in found] == [
-        'matrix_base_domain_method', 'matrix_base_domain_config_path', 'matrix_base_domain_cloudfront_origin_id',
-        'matrix_base_domain_cloudfront_cache_policy_id', 'matrix_base_domain_upstream_hostname']
-    with pytest.raises(SiteError):
+        'matrix_base_domain_method', 'matrix_base_domain_config_path', 'matrix_base_domain_upstream_hostname',
+        'matrix_base_domain_cloudfront_origin_id', 'matrix_base_domain_cloudfront_cache_policy_id']
+    with pytest.raises(SettingsError):
         distribution_fragment(['not', 'a', 'mapping'])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.matrix.wellknown.plugins.module_utils.netlify import MARKER, redirects_block
-from ansible_collections.matrix.wellknown.plugins.module_utils.webserver import SiteError
+from ansible_collections.matrix.wellknown.plugins.module_utils.settings import SettingsError
 
 NAMES = {
     'method': 'matrix_base_domain_method',
@@ -30,7 +30,7 @@ def rules(text):
 
 
 def problems(**changes):
-    with pytest.raises(SiteError) as info:
+    with pytest.raises(SettingsError) as info:
         redirects_block(dict(SETTINGS, **changes), NAMES)
     return info.value.problems
 
@@ -90,5 +90,5 @@ def test_netlify_only_changes_the_port():
 
 
 def test_not_a_mapping():
-    with pytest.raises(SiteError):
+    with pytest.raises(SettingsError):
         redirects_block('proxy')

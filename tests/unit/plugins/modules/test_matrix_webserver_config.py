@@ -14,16 +14,15 @@ import os
 import shutil
 import subprocess
 
-import jinja2
 import pytest
 
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.webserver import BINARIES, build_site
+from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import BINARIES
+from ansible_collections.matrix.wellknown.plugins.module_utils.site import build_site, managed_line
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_webserver_config
-
-TEMPLATES = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles', 'webserver_config', 'templates')
+from ansible_collections.matrix.wellknown.plugins.plugin_utils.render import render as render_site
 SBIN = os.pathsep.join([os.environ.get('PATH', ''), '/usr/sbin', '/sbin'])
 
 
@@ -203,9 +202,8 @@ def pki(tmp_path_factory):
 
 
 def render(server, site):
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True,
-                                     undefined=jinja2.StrictUndefined)
-    return environment.get_template(server + '.j2').render(__webserver_config_site=site, ansible_managed='Ansible managed')
+    assert site['server'] == server
+    return render_site(site)
 
 
 VARIANTS = [
@@ -251,7 +249,7 @@ def test_templates_pass_the_real_check(tmp_path, pki, server, form, method, port
     if site.get('tls_bundle'):
         (pki / 'bundle.pem').write_bytes((pki / 'example.com.crt').read_bytes() + (pki / 'example.com.key').read_bytes())
     content = render(server, site)
-    assert content.startswith('# Ansible managed\n')
+    assert content.startswith(managed_line('matrix_test') + '\n')
     result, failed = run(path=str(path), content=content, server=server, form=form, binary=binary)
     assert not failed, '%s\n%s' % (result['msg'], content)
     assert result['validated']

@@ -1,7 +1,7 @@
 # Copyright (c) matrix.wellknown contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Checks, defaults and validation wrappers of the web server configs (module_utils/webserver.py)."""
+"""The site of a web server config (module_utils/site.py, settings.py) and its check by the server (server_check.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import copy
 
 import pytest
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import webserver
-from ansible_collections.matrix.wellknown.plugins.module_utils.webserver import SiteError, build_site
+from ansible_collections.matrix.wellknown.plugins.module_utils import server_check, site as site_utils
+from ansible_collections.matrix.wellknown.plugins.module_utils.settings import SettingsError
+from ansible_collections.matrix.wellknown.plugins.module_utils.site import build_site
 
 NAMES = {
     'hostname': 'matrix_base_domain_hostname',
@@ -62,12 +63,12 @@ def site(base=None, **changes):
 
 
 def problems(value, server='nginx'):
-    with pytest.raises(SiteError) as info:
+    with pytest.raises(SettingsError) as info:
         build_site(value, server, NAMES)
     return info.value.problems
 
 
-@pytest.mark.parametrize('server', webserver.SERVERS)
+@pytest.mark.parametrize('server', site_utils.SERVERS)
 def test_proxy_site_defaults(server):
     result = build_site(site(), server, NAMES)
     wellknown = result['wellknown']
@@ -163,7 +164,7 @@ INJECTIONS = [
     ('upstream_ca_file', 'matrix_base_domain_upstream_ca_file'),
     ('config_path', 'matrix_base_domain_config_path'),
 ])
-@pytest.mark.parametrize('server', webserver.SERVERS)
+@pytest.mark.parametrize('server', site_utils.SERVERS)
 def test_injections_are_refused(server, field, variable, value):
     if field.startswith('upstream'):
         value_site = site(wellknown={field: value})
@@ -255,9 +256,9 @@ def test_enums(changes, message):
 
 
 def test_unknown_server_and_shapes():
-    with pytest.raises(SiteError):
+    with pytest.raises(SettingsError):
         build_site(site(), 'lighttpd')
-    with pytest.raises(SiteError):
+    with pytest.raises(SettingsError):
         build_site(['not', 'a', 'mapping'], 'nginx')
     assert problems(dict(site(), wellknown='proxy')) == ['wellknown: is not a mapping']
 
@@ -274,7 +275,7 @@ def test_unknown_server_and_shapes():
     ('none', 'server', ''),
 ])
 def test_default_config_path(server, form, expected):
-    assert webserver.default_config_path(server, form, 'matrix-base-domain') == expected
+    assert site_utils.default_config_path(server, form, 'matrix-base-domain') == expected
 
 
 @pytest.mark.parametrize('server, expected', [
@@ -285,12 +286,12 @@ def test_default_config_path(server, form, expected):
     ('none', ''),
 ])
 def test_default_reload_command(server, expected):
-    assert webserver.default_reload_command(server) == expected
+    assert site_utils.default_reload_command(server) == expected
 
 
-@pytest.mark.parametrize('form', webserver.FORMS)
+@pytest.mark.parametrize('form', site_utils.FORMS)
 def test_nginx_wrapper(form):
-    text = webserver.validation_wrapper('nginx', form, '/tmp/w/candidate.conf', '/tmp/w')
+    text = server_check.validation_wrapper('nginx', form, '/tmp/w/candidate.conf', '/tmp/w')
     assert 'pid /tmp/w/nginx.pid;' in text
     assert 'proxy_temp_path /tmp/w/proxy;' in text
     if form == 'server':
@@ -301,7 +302,7 @@ def test_nginx_wrapper(form):
 
 def test_apache_wrapper_loads_only_modules_that_exist():
     present = {'/mods/mod_mpm_event.so', '/mods/mod_ssl.so', '/mods/mod_headers.so'}
-    text = webserver.validation_wrapper('apache', 'snippet', '/tmp/w/candidate.conf', '/tmp/w', '/mods', present.__contains__)
+    text = server_check.validation_wrapper('apache', 'snippet', '/tmp/w/candidate.conf', '/tmp/w', '/mods', present.__contains__)
     assert '<IfModule !mpm_event_module>\n    LoadModule mpm_event_module /mods/mod_mpm_event.so\n</IfModule>' in text
     assert 'LoadModule ssl_module /mods/mod_ssl.so' in text
     assert 'mod_proxy' not in text
@@ -309,45 +310,45 @@ def test_apache_wrapper_loads_only_modules_that_exist():
 
 
 def test_apache_modules_directory():
-    assert webserver.find_apache_modules_directory({'/usr/lib64/httpd/modules/mod_ssl.so'}.__contains__) == '/usr/lib64/httpd/modules'
-    assert webserver.find_apache_modules_directory(lambda path: False) is None
+    assert server_check.find_apache_modules_directory({'/usr/lib64/httpd/modules/mod_ssl.so'}.__contains__) == '/usr/lib64/httpd/modules'
+    assert server_check.find_apache_modules_directory(lambda path: False) is None
 
 
 def test_caddy_and_haproxy_wrappers():
-    assert webserver.validation_wrapper('caddy', 'server', '/w/c', '/w') == '{\n\tadmin off\n}\nimport /w/c\n'
-    assert 'http://localhost:9 {\n\timport /w/c\n}' in webserver.validation_wrapper('caddy', 'snippet', '/w/c', '/w')
-    assert webserver.validation_wrapper('haproxy', 'server', '/w/c', '/w').startswith('global\n')
+    assert server_check.validation_wrapper('caddy', 'server', '/w/c', '/w') == '{\n\tadmin off\n}\nimport /w/c\n'
+    assert 'http://localhost:9 {\n\timport /w/c\n}' in server_check.validation_wrapper('caddy', 'snippet', '/w/c', '/w')
+    assert server_check.validation_wrapper('haproxy', 'server', '/w/c', '/w').startswith('global\n')
     with pytest.raises(ValueError):
-        webserver.validation_wrapper('lighttpd', 'server', '/w/c', '/w')
+        server_check.validation_wrapper('lighttpd', 'server', '/w/c', '/w')
 
 
 def test_check_commands():
-    assert webserver.check_command('nginx', '/usr/sbin/nginx', '/w/main.conf', '/w/c', '/w') == (
+    assert server_check.check_command('nginx', '/usr/sbin/nginx', '/w/main.conf', '/w/c', '/w') == (
         ['/usr/sbin/nginx', '-t', '-q', '-p', '/w/', '-c', '/w/main.conf'], {})
-    assert webserver.check_command('apache', 'apache2', '/w/main.conf', '/w/c', '/w')[0] == ['apache2', '-t', '-f', '/w/main.conf']
-    argv, environment = webserver.check_command('caddy', 'caddy', '/w/main.conf', '/w/c', '/w')
+    assert server_check.check_command('apache', 'apache2', '/w/main.conf', '/w/c', '/w')[0] == ['apache2', '-t', '-f', '/w/main.conf']
+    argv, environment = server_check.check_command('caddy', 'caddy', '/w/main.conf', '/w/c', '/w')
     assert argv == ['caddy', 'validate', '--config', '/w/main.conf', '--adapter', 'caddyfile']
     assert environment == {'HOME': '/w', 'XDG_DATA_HOME': '/w/data', 'XDG_CONFIG_HOME': '/w/config'}
-    assert webserver.check_command('haproxy', 'haproxy', '/w/main.conf', '/w/c', '/w')[0] == [
+    assert server_check.check_command('haproxy', 'haproxy', '/w/main.conf', '/w/c', '/w')[0] == [
         'haproxy', '-c', '-f', '/w/main.conf', '-f', '/w/c']
     with pytest.raises(ValueError):
-        webserver.check_command('lighttpd', 'x', 'y', 'z', 'w')
+        server_check.check_command('lighttpd', 'x', 'y', 'z', 'w')
 
 
 def test_clean_check_output_drops_caddy_info_logs():
     text = '{"level":"info","msg":"using provided configuration"}\n{"level":"warn","msg":"careful"}\nError: bad thing'
-    assert webserver.clean_check_output('caddy', text) == '{"level":"warn","msg":"careful"}\nError: bad thing'
-    assert webserver.clean_check_output('nginx', text) == text
+    assert server_check.clean_check_output('caddy', text) == '{"level":"warn","msg":"careful"}\nError: bad thing'
+    assert server_check.clean_check_output('nginx', text) == text
 
 
 @pytest.mark.parametrize('certificate, key', [(b'CERT\n', b'KEY\n'), (b'CERT', b'KEY')])
 def test_pem_bundle(certificate, key):
-    assert webserver.pem_bundle(certificate, key) == b'CERT\nKEY\n'
+    assert server_check.pem_bundle(certificate, key) == b'CERT\nKEY\n'
 
 
 # The base domain's method site: an index page or a redirect at /.
 
-@pytest.mark.parametrize('server', webserver.SERVERS)
+@pytest.mark.parametrize('server', site_utils.SERVERS)
 def test_root_page(server):
     result = build_site(site(STATIC, root_action='page', index_file='/matrix/base-domain/public/index.html'), server, NAMES)
     assert result['root_action'] == 'page'

@@ -1,0 +1,240 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The site a web server config describes, built on the controller from the roles' settings.
+
+Private to this collection: no API stability is promised to other collections.
+Pure functions only. ``build_site`` checks every value that a template writes into a config file and
+returns the normalised site the templates render; a problem names the user's variable.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+import re
+
+from ansible_collections.matrix.wellknown.plugins.module_utils.documents import check_document_name
+from ansible_collections.matrix.wellknown.plugins.module_utils.settings import (
+    Problems,
+    SettingsError,
+    check_cache_max_age,
+    check_file_path,
+    check_haproxy_name,
+    check_ip_address,
+    check_path,
+    check_port_number,
+    check_redirect_url,
+    check_site_hostname,
+    upstream,
+)
+
+SERVERS = ('nginx', 'apache', 'caddy', 'haproxy')
+FORMS = ('server', 'snippet')
+# How /.well-known/matrix/ is served: from a directory (the Matrix host, and the base domain's methods
+# static and site, which generate the same documents there), or forwarded to the Matrix host.
+METHODS = ('static', 'proxy')
+# What a form-server site does outside /.well-known/matrix/: answer 404, or (the base domain's method
+# site, which serves the whole domain) serve an index page or a redirect at / and 404 elsewhere.
+ROOT_ACTIONS = ('not_found', 'page', 'redirect')
+
+# What browsers need on every /.well-known/matrix/ response (Matrix client-server API, CORS).
+CORS_HEADERS = (
+    ('Access-Control-Allow-Origin', '*'),
+    ('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS'),
+    ('Access-Control-Allow-Headers', 'X-Requested-With, Content-Type, Authorization'),
+)
+
+# The CA bundle of Debian and Ubuntu (ca-certificates). nginx and Apache need a file to verify an
+# upstream; HAProxy has a name for the system store, Caddy uses it when given nothing.
+SYSTEM_CA_FILE = '/etc/ssl/certs/ca-certificates.crt'
+HAPROXY_SYSTEM_CA = '@system-ca'
+
+# Where each server's packages (Debian, Ubuntu) pick up extra configuration. A snippet goes where
+# nothing includes it automatically: it belongs inside an existing site, which includes it by path.
+_DEFAULT_DIRECTORIES = {
+    ('nginx', 'server'): ('/etc/nginx/conf.d', '.conf'),
+    ('nginx', 'snippet'): ('/etc/nginx/snippets', '.conf'),
+    ('apache', 'server'): ('/etc/apache2/sites-enabled', '.conf'),
+    ('apache', 'snippet'): ('/etc/apache2/snippets', '.conf'),
+    ('caddy', 'server'): ('/etc/caddy/Caddyfile.d', '.caddyfile'),
+    ('caddy', 'snippet'): ('/etc/caddy/snippets', '.caddyfile'),
+    ('haproxy', 'server'): ('/etc/haproxy/conf.d', '.cfg'),
+    ('haproxy', 'snippet'): ('/etc/haproxy/conf.d', '.cfg'),
+}
+_SERVICES = {'nginx': 'nginx', 'apache': 'apache2', 'caddy': 'caddy', 'haproxy': 'haproxy'}
+
+def default_config_path(server, form, name):
+    """The usual drop-in path for ``server`` and ``form``; ``''`` for a server this collection does not configure."""
+    if (server, form) not in _DEFAULT_DIRECTORIES:
+        return ''
+    directory, suffix = _DEFAULT_DIRECTORIES[(server, form)]
+    return '%s/%s%s' % (directory, name, suffix)
+
+
+def default_reload_command(server):
+    """The distribution's reload command for ``server`` (systemd); ``''`` for an unknown server."""
+    if server not in _SERVICES:
+        return ''
+    return 'systemctl reload %s' % _SERVICES[server]
+
+
+_NAME = re.compile(r'^[a-z][a-z0-9_]{0,63}\Z')
+
+
+def _listen(problems, site, server):
+    addresses = site.get('listen_addresses') or []
+    if not isinstance(addresses, list):
+        problems.add('listen_addresses', 'is not a list of IP addresses')
+        return []
+    entries = []
+    port = int(site['https_port'])
+    for address in addresses:
+        if not problems.check('listen_addresses', address, check_ip_address):
+            continue
+        ip = ipaddress.ip_address(address)
+        host = '[%s]' % ip.compressed if ip.version == 6 else ip.compressed
+        entries.append({
+            'address': ip.compressed,
+            'host': host,
+            'host_port': '%s:%d' % (host, port),
+            # Apache: names a Define that keeps two files from opening the same Listen.
+            'id': re.sub(r'[^A-Za-z0-9]', '_', '%s_%d' % (ip.exploded, port)),
+        })
+    return entries
+
+
+def _wellknown(problems, wellknown, server):
+    method = wellknown.get('method')
+    if method not in METHODS:
+        problems.add('method', '%r is not one of %s' % (method, ', '.join(METHODS)))
+        return None
+    result = {'method': method}
+    if method == 'static':
+        if problems.check('root', wellknown.get('root'), check_path):
+            root = wellknown['root'].rstrip('/') or '/'
+            result['root'] = root
+            result['directory'] = root.rstrip('/') + '/.well-known/matrix'
+        documents = wellknown.get('documents') or []
+        if not isinstance(documents, list):
+            problems.add('documents', 'is not a list of document names')
+            documents = []
+        result['documents'] = [name for name in documents if problems.check('documents', name, check_document_name)]
+        if problems.check('cache_max_age', wellknown.get('cache_max_age'), check_cache_max_age):
+            result['cache_max_age'] = int(wellknown['cache_max_age'])
+        return result
+
+    result.update(upstream(problems, wellknown, server))
+    ca_file = wellknown.get('upstream_ca_file') or ''
+    if ca_file:
+        problems.check('upstream_ca_file', ca_file, check_file_path)
+    result['ca_file'] = ca_file
+    if ca_file:
+        result['ca_file_effective'] = ca_file
+    elif server == 'haproxy':
+        result['ca_file_effective'] = HAPROXY_SYSTEM_CA
+    elif server == 'caddy':
+        result['ca_file_effective'] = ''
+    else:
+        result['ca_file_effective'] = SYSTEM_CA_FILE
+    return result
+
+
+def build_site(site, server, names=None):
+    """Check a site description and return the normalised form the templates use.
+
+    ``site`` holds ``name``, ``form``, ``config_path``, ``hostname``, ``https_port``, ``listen_addresses``,
+    ``tls_certificate``, ``tls_certificate_key``, ``haproxy_backend_name``,
+    ``haproxy_tls_bundle_path``, ``root_action`` (with ``index_file`` for ``page``, ``redirect_url`` for
+    ``redirect``) and ``wellknown`` (``method`` ``static``
+    with ``root``, ``documents``, ``cache_max_age``, or ``proxy`` with ``upstream_hostname``,
+    ``upstream_address``, ``upstream_ca_file``). ``names`` maps those fields to the user's
+    variable names for messages. Raises SettingsError listing every problem.
+    """
+    problems = Problems(names)
+    if server not in SERVERS:
+        raise SettingsError(['%s: %r is not one of %s' % (problems.name('server'), server, ', '.join(SERVERS))])
+    if not isinstance(site, dict):
+        raise SettingsError(['the site description is not a mapping'])
+    result = {'server': server, 'cors_headers': [list(header) for header in CORS_HEADERS]}
+
+    name = site.get('name')
+    if not isinstance(name, str) or not _NAME.match(name):
+        problems.add('name', '%r is not an identifier (lower case letters, digits and "_")' % (name,))
+    result['name'] = name
+
+    form = site.get('form', 'server')
+    if form not in FORMS:
+        problems.add('form', '%r is not one of %s' % (form, ', '.join(FORMS)))
+    result['form'] = form
+
+    root_action = site.get('root_action', 'not_found')
+    if root_action not in ROOT_ACTIONS:
+        problems.add('root_action', '%r is not one of %s' % (root_action, ', '.join(ROOT_ACTIONS)))
+    result['root_action'] = root_action
+    if root_action in ('page', 'redirect') and form != 'server':
+        problems.add('form', '%r: a site that answers at / (%s %r) is a complete site: use form server'
+                     % (form, problems.name('root_action'), root_action))
+    if root_action == 'page' and problems.check('index_file', site.get('index_file'), check_file_path):
+        result['index_file'] = site['index_file']
+        # nginx and Caddy serve the file from its directory, under its own name.
+        result['index_directory'], result['index_name'] = posixpath.split(site['index_file'])
+    if root_action == 'redirect' and problems.check('redirect_url', site.get('redirect_url'), check_redirect_url):
+        result['redirect_url'] = site['redirect_url']
+
+    if problems.check('config_path', site.get('config_path'), check_file_path):
+        result['config_path'] = site['config_path']
+
+    if server == 'haproxy':
+        backend = site.get('haproxy_backend_name') or name
+        problems.check('haproxy_backend_name', backend, check_haproxy_name)
+        result['haproxy_backend_name'] = backend
+
+    if form == 'server':
+        if problems.check('hostname', site.get('hostname'), check_site_hostname):
+            result['hostname'] = site['hostname']
+        result['listen'] = []
+        if problems.check('https_port', site.get('https_port'), check_port_number):
+            result['https_port'] = int(site['https_port'])
+            result['listen'] = _listen(problems, site, server)
+        certificate = site.get('tls_certificate')
+        key = site.get('tls_certificate_key') or ''
+        problems.check('tls_certificate', certificate, check_file_path)
+        if key:
+            problems.check('tls_certificate_key', key, check_file_path)
+        elif server != 'haproxy':
+            problems.add('tls_certificate_key', 'is empty: give the private key of the certificate')
+        result['tls_certificate'] = certificate
+        result['tls_certificate_key'] = key or certificate
+        result['tls_bundle'] = None
+        if server == 'haproxy':
+            # HAProxy wants certificate and key in one PEM; build it unless the certificate file holds both.
+            if key and key != certificate:
+                bundle = site.get('haproxy_tls_bundle_path')
+                if problems.check('haproxy_tls_bundle_path', bundle, check_file_path):
+                    result['tls_bundle'] = {'path': bundle, 'certificate': certificate, 'key': key}
+                result['tls_pem'] = bundle
+            else:
+                result['tls_pem'] = certificate
+
+    wellknown = site.get('wellknown')
+    if not isinstance(wellknown, dict):
+        problems.add('wellknown', 'is not a mapping')
+    else:
+        result['wellknown'] = _wellknown(problems, wellknown, server)
+
+    problems.raise_any()
+    return result
+
+
+
+
+# The first line of every config this collection writes: how it recognises its own files.
+MANAGED_PREFIX = '# Ansible managed (matrix.wellknown, site '
+
+
+def managed_line(name):
+    """The first line of the configs of site ``name``."""
+    return '%s%s): local changes are overwritten' % (MANAGED_PREFIX, name)

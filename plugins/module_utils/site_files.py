@@ -1,0 +1,152 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The web server side of a change on the target: config, HAProxy's certificate bundle, the files it serves.
+
+Private to this collection: no API stability is promised to other collections.
+A config and what it loads are one change with the documents: ``plan_site`` reads what is in place,
+``check_site`` has the server check the new config with the new documents and files staged in a
+temporary directory, and only then does the module write anything.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+from ansible.module_utils.common.text.converters import to_bytes, to_native
+
+from ansible_collections.matrix.wellknown.plugins.module_utils import files
+from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import (
+    BINARIES,
+    check_config,
+    find_apache_modules_directory,
+    pem_bundle,
+    staged_config,
+)
+from ansible_collections.matrix.wellknown.plugins.module_utils.site import MANAGED_PREFIX
+
+SBIN_DIRECTORIES = ['/usr/sbin', '/sbin', '/usr/local/sbin', '/usr/local/bin']
+SERVER_NAMES = {'nginx': 'nginx', 'apache': 'Apache', 'caddy': 'Caddy', 'haproxy': 'HAProxy'}
+BUNDLE_MODE = 0o600
+
+
+class Target(object):
+    """One file of the change: its path, what is there now and what it becomes (bytes, or None)."""
+
+    def __init__(self, path, before, after, mode=None):
+        self.path = path
+        self.before = before
+        self.after = after
+        self.mode = mode
+
+    @property
+    def changed(self):
+        return self.before != self.after
+
+
+def _parent_directory(path):
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        raise files.PlanError('Cannot write %s: the directory %s does not exist' % (path, directory))
+    if os.path.isdir(path):
+        raise files.PlanError('Cannot write %s: it is a directory' % path)
+
+
+def _read_source(path, what):
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read()
+    except (IOError, OSError) as exc:
+        raise files.PlanError('cannot read the %s %s: %s' % (what, path, to_native(exc.strerror or exc)))
+
+
+def plan_site(webserver):
+    """``{'config': Target, 'bundle': Target or None, 'files': [Target]}`` for the ``webserver`` option."""
+    config = Target(webserver['path'], None, to_bytes(webserver['content']))
+    _parent_directory(config.path)
+    config.before = files.read_current(config.path)
+    bundle = None
+    if webserver.get('tls_bundle'):
+        spec = webserver['tls_bundle']
+        bundle = Target(spec['path'], None, pem_bundle(_read_source(spec['certificate'], 'certificate'),
+                                                       _read_source(spec['key'], 'private key')), BUNDLE_MODE)
+        _parent_directory(bundle.path)
+        bundle.before = files.read_current(bundle.path)
+    served = []
+    for spec in webserver.get('files') or []:
+        target = Target(spec['path'], None, to_bytes(spec['content']))
+        _parent_directory(target.path)
+        target.before = files.read_current(target.path)
+        served.append(target)
+    return {'config': config, 'bundle': bundle, 'files': served}
+
+
+def find_binary(module, server, binary=None):
+    if binary:
+        return binary
+    for name in BINARIES[server]:
+        found = module.get_bin_path(name, opt_dirs=SBIN_DIRECTORIES)
+        if found:
+            return found
+    return None
+
+
+def check_site(module, webserver, planned, binary, document_directory=None, documents=None):
+    """Check the new config with the server, the files it loads staged as they will be; return (ok, argv, output).
+
+    ``documents`` maps each document name to its new bytes (None for a document about to be deleted).
+    """
+    server = webserver['server']
+    workdir = tempfile.mkdtemp(prefix='matrix-wellknown-check-')
+    try:
+        replacements = {}
+        staged = [target for target in [planned['bundle']] + planned['files'] if target is not None]
+        for index, target in enumerate(staged):
+            replacements[target.path] = '%s/staged-%d' % (workdir, index)
+            with open(replacements[target.path], 'wb') as handle:
+                handle.write(target.after)
+        if document_directory and documents is not None:
+            stage = os.path.join(workdir, 'documents')
+            os.mkdir(stage)
+            replacements[document_directory + '/'] = stage + '/'
+            for name, data in documents.items():
+                if data is not None:
+                    with open(os.path.join(stage, name), 'wb') as handle:
+                        handle.write(data)
+        modules_directory = webserver.get('apache_modules_directory')
+        if server == 'apache' and not modules_directory:
+            modules_directory = find_apache_modules_directory(os.path.exists)
+
+        def run(argv, cwd, environment):
+            return module.run_command(argv, cwd=cwd, environ_update=environment)
+
+        content = staged_config(webserver['content'], replacements)
+        ok, argv, output = check_config(run, server, webserver.get('form', 'server'), content, binary, workdir,
+                                        apache_modules_directory=modules_directory, exists=os.path.exists)
+        # Messages name the temporary copies; show the real files instead.
+        output = output.replace(workdir + '/candidate.conf', webserver['path'])
+        for real, copy in replacements.items():
+            output = output.replace(copy, real)
+        return ok, argv, output
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def stale_configs(paths):
+    """Those of ``paths`` that hold a config this collection wrote (its first line is the managed marker)."""
+    found = []
+    for path in paths:
+        if not os.path.isfile(path):
+            continue
+        try:
+            with open(path, 'rb') as handle:
+                first = handle.readline()
+        except (IOError, OSError):
+            continue
+        if first.startswith(to_bytes(MANAGED_PREFIX)):
+            found.append(path)
+    return found

@@ -1,0 +1,277 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a role run does, planned and validated on the controller before anything is written.
+
+Private to this collection: no API stability is promised to other collections.
+``plan(role, values)`` takes the (templated) values of the variables ``relevant(role, names)`` selects and
+returns the documents to write, the web server site (checked, for the template) or the hosted service's
+file, the configs of other servers to remove, and the reload command. Every problem names the user's
+variable and raises ``PlanError``; nothing has been written then. Pure: no Ansible, no I/O.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.matrix.wellknown.plugins.module_utils import cloudfront, documents, mdad, netlify
+from ansible_collections.matrix.wellknown.plugins.module_utils.settings import SettingsError
+from ansible_collections.matrix.wellknown.plugins.module_utils.site import (
+    SERVERS,
+    FORMS,
+    build_site,
+    default_config_path,
+    default_reload_command,
+)
+
+STATIC_FILES = 'matrix_static_files'
+BASE_DOMAIN = 'matrix_base_domain'
+ROLES = (STATIC_FILES, BASE_DOMAIN)
+HOSTED = ('netlify', 'cloudfront')
+# The methods of the base domain that generate the documents on its host (from the same variables as the Matrix host).
+GENERATING_METHODS = ('static', 'site')
+# The file names of the configs, by role (the role's name with "-").
+CONFIG_NAMES = {STATIC_FILES: 'matrix-static-files', BASE_DOMAIN: 'matrix-base-domain'}
+CACHE_HOURS = 'matrix_static_files_files_cache_time_hours'
+# HAProxy answers with a served file from one buffer (tune.bufsize, 16384 bytes by default) that also holds
+# the status line and headers: a larger document makes the whole configuration fail to load.
+HAPROXY_BUFFER = 16384
+HAPROXY_HEADROOM = 1024
+
+
+class PlanError(ValueError):
+    """Settings that cannot be used; ``problems`` lists one message per variable."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super(PlanError, self).__init__('; '.join(problems))
+
+
+def relevant(role, names):
+    """The names, among ``names``, of the variables ``plan(role, ...)`` reads."""
+    own = ('matrix_static_files_webserver', 'matrix_static_files_self_check')
+    if role == BASE_DOMAIN:
+        own = ('matrix_base_domain_',)
+    return [name for name in names
+            if name.startswith(own) or name == CACHE_HOURS or name in mdad.relevant([name])]
+
+
+def _site_names(prefix):
+    """The user variable behind each field of a site, for messages."""
+    fields = ('form', 'config_path', 'hostname', 'https_port', 'listen_addresses', 'tls_certificate',
+              'tls_certificate_key', 'haproxy_backend_name', 'haproxy_tls_bundle_path')
+    names = dict((field, prefix + field) for field in fields)
+    names.update(cache_max_age=CACHE_HOURS)
+    return names
+
+
+def _cache_max_age(values):
+    """Seconds of Cache-Control from the hours; text of a number too (ansible-core 2.18 templates numbers to text)."""
+    hours = values.get(CACHE_HOURS, 4)
+    try:
+        seconds = float(hours) * 3600
+    except (TypeError, ValueError):
+        raise PlanError(['%s: %r is not a number of hours' % (CACHE_HOURS, hours)])
+    if isinstance(hours, bool) or seconds < 0 or seconds != int(seconds):
+        raise PlanError(['%s: %r is not a whole number of seconds (hours x 3600), 0 or more' % (CACHE_HOURS, hours)])
+    return int(seconds)
+
+
+def _choice(values, name, choices):
+    value = values.get(name)
+    if value not in choices:
+        raise PlanError(['%s: %r is not one of %s' % (name, value, ', '.join(choices))])
+    return value
+
+
+def _stale_configs(role, current):
+    """The configs this role would have written for another server or form: removed when they are ours."""
+    paths = set(default_config_path(server, form, CONFIG_NAMES[role]) for server in SERVERS for form in FORMS)
+    paths.discard(current)
+    return sorted(paths)
+
+
+def _documents(values, public_path=None):
+    if public_path is not None:
+        public_path = public_path.rstrip('/') or '/'
+        values = dict(values)
+        values.update({
+            'matrix_static_files_public_path': public_path,
+            'matrix_static_files_public_well_known_path': public_path.rstrip('/') + '/.well-known',
+            'matrix_static_files_public_well_known_matrix_path': public_path.rstrip('/') + '/.well-known/matrix',
+        })
+    try:
+        return mdad.plan(values)
+    except mdad.VariableError as exc:
+        raise PlanError([str(exc)])
+
+
+def _check_haproxy_documents(served):
+    problems = []
+    for name, document in sorted(served['documents'].items()):
+        size = len(documents.serialize(document))
+        if size > HAPROXY_BUFFER - HAPROXY_HEADROOM:
+            problems.append(
+                '%s: serialises to %d bytes, but HAProxy answers with a served file from one buffer of %d bytes '
+                '(tune.bufsize) that also holds the headers: keep it under %d bytes, or serve it with another web server'
+                % (name, size, HAPROXY_BUFFER, HAPROXY_BUFFER - HAPROXY_HEADROOM))
+    if problems:
+        raise PlanError(problems)
+
+
+def _build(site, server, names):
+    try:
+        return build_site(site, server, names)
+    except SettingsError as exc:
+        raise PlanError(exc.problems)
+
+
+def _static_files(values):
+    served = _documents(values)
+    prefix = 'matrix_static_files_webserver_'
+    server = _choice(values, 'matrix_static_files_webserver', ('none',) + SERVERS)
+    result = {'documents': served, 'site': None, 'server': server, 'reload_command': '', 'config_path': None}
+    if server == 'none':
+        result['remove_configs'] = _stale_configs(STATIC_FILES, None)
+        return result
+    form = values.get(prefix + 'config_form', 'server')
+    config_path = values.get(prefix + 'config_path') or default_config_path(server, form, CONFIG_NAMES[STATIC_FILES])
+    hostname = values.get(prefix + 'hostname') or served['matrix_hostname']
+    names = _site_names(prefix)
+    names.update(root='matrix_static_files_public_path', documents='matrix_static_files_file_matrix_*_enabled')
+    site = {
+        'name': STATIC_FILES,
+        'form': form,
+        'config_path': config_path,
+        'hostname': hostname,
+        'https_port': values.get(prefix + 'https_port', 443),
+        'listen_addresses': values.get(prefix + 'listen_addresses', []),
+        'tls_certificate': values.get(prefix + 'tls_certificate') or '/etc/letsencrypt/live/%s/fullchain.pem' % hostname,
+        'tls_certificate_key': (values.get(prefix + 'tls_certificate_key')
+                                or '/etc/letsencrypt/live/%s/privkey.pem' % hostname),
+        'haproxy_backend_name': values.get(prefix + 'haproxy_backend_name') or STATIC_FILES,
+        'haproxy_tls_bundle_path': (values.get(prefix + 'haproxy_tls_bundle_path')
+                                    or _bundle_path(config_path)),
+        'root_action': 'not_found',
+        'wellknown': {'method': 'static', 'root': served['public_path'], 'documents': sorted(served['documents']),
+                      'cache_max_age': _cache_max_age(values)},
+    }
+    result['site'] = _build(site, server, names)
+    result['config_path'] = config_path
+    if server == 'haproxy':
+        _check_haproxy_documents(served)
+    result['reload_command'] = values.get(prefix + 'reload_command') or default_reload_command(server)
+    result['remove_configs'] = _stale_configs(STATIC_FILES, config_path)
+    return result
+
+
+def _bundle_path(config_path):
+    if isinstance(config_path, str) and config_path.endswith('.cfg'):
+        return config_path[:-len('.cfg')] + '.pem'
+    return '%s.pem' % (config_path,)
+
+
+BASE_DOMAIN_NAMES = dict(
+    _site_names('matrix_base_domain_'),
+    method='matrix_base_domain_method',
+    root_action='matrix_base_domain_root',
+    index_file='matrix_base_domain_public_path',
+    redirect_url='matrix_base_domain_root_redirect_url',
+    root='matrix_base_domain_public_path',
+    upstream_hostname='matrix_base_domain_upstream_hostname',
+    upstream_address='matrix_base_domain_upstream_address',
+    upstream_ca_file='matrix_base_domain_upstream_ca_file',
+    origin_id='matrix_base_domain_cloudfront_origin_id',
+    cache_policy_id='matrix_base_domain_cloudfront_cache_policy_id',
+)
+
+
+def _check_not_itself(values, site):
+    """A proxy to the base domain itself loops until the server runs out of connections."""
+    wellknown = site['wellknown']
+    port = site.get('https_port', 443)
+    if (wellknown['method'] == 'proxy' and wellknown.get('upstream_hostname') == site.get('hostname')
+            and wellknown['connect_host'] == site.get('hostname') and wellknown['connect_port'] == port):
+        raise PlanError([
+            'matrix_base_domain_upstream_hostname: %r is matrix_base_domain_hostname itself (port %d): the base domain '
+            'would forward /.well-known/matrix/ to itself in a loop. Point it at the Matrix host, or use '
+            'matrix_base_domain_method: static to serve the documents from this host'
+            % (wellknown['upstream_hostname'], port)])
+
+
+def _base_domain(values):
+    prefix = 'matrix_base_domain_'
+    server = _choice(values, prefix + 'webserver', SERVERS + HOSTED)
+    method = _choice(values, prefix + 'method', ('proxy',) + GENERATING_METHODS)
+    result = {'documents': None, 'site': None, 'server': server, 'reload_command': '', 'index': None,
+              'remove_configs': []}
+    form = values.get(prefix + 'config_form', 'server')
+    settings = {
+        'method': method,
+        'config_path': values.get(prefix + 'config_path') or default_config_path(server, form, CONFIG_NAMES[BASE_DOMAIN]),
+        'upstream_hostname': values.get(prefix + 'upstream_hostname'),
+        'upstream_address': values.get(prefix + 'upstream_address'),
+        'origin_id': values.get(prefix + 'cloudfront_origin_id'),
+        'cache_policy_id': values.get(prefix + 'cloudfront_cache_policy_id'),
+    }
+    result['config_path'] = settings['config_path']
+    try:
+        if server == 'netlify':
+            result['netlify_block'] = netlify.redirects_block(settings, BASE_DOMAIN_NAMES)
+            result['netlify_marker'] = netlify.MARKER
+            return result
+        if server == 'cloudfront':
+            result['cloudfront'] = cloudfront.distribution_fragment(settings, BASE_DOMAIN_NAMES)
+            return result
+    except SettingsError as exc:
+        raise PlanError(exc.problems)
+
+    public_path = values.get(prefix + 'public_path')
+    root_action = values.get(prefix + 'root', 'page') if method == 'site' else 'not_found'
+    index_file = '%s/index.html' % (public_path.rstrip('/') if isinstance(public_path, str) else public_path)
+    site = {
+        'name': BASE_DOMAIN,
+        'form': form,
+        'config_path': settings['config_path'],
+        'hostname': values.get(prefix + 'hostname'),
+        'https_port': values.get(prefix + 'https_port', 443),
+        'listen_addresses': values.get(prefix + 'listen_addresses', []),
+        'tls_certificate': values.get(prefix + 'tls_certificate'),
+        'tls_certificate_key': values.get(prefix + 'tls_certificate_key'),
+        'haproxy_backend_name': values.get(prefix + 'haproxy_backend_name') or BASE_DOMAIN,
+        'haproxy_tls_bundle_path': values.get(prefix + 'haproxy_tls_bundle_path') or _bundle_path(settings['config_path']),
+        'root_action': root_action,
+        'index_file': index_file,
+        'redirect_url': values.get(prefix + 'root_redirect_url'),
+    }
+    served = None
+    if method == 'proxy':
+        site['wellknown'] = dict(settings, upstream_ca_file=values.get(prefix + 'upstream_ca_file'))
+    else:
+        served = _documents(values, public_path)
+        site['wellknown'] = {'method': 'static', 'root': public_path, 'documents': sorted(served['documents']),
+                             'cache_max_age': _cache_max_age(values)}
+    result['site'] = _build(site, server, BASE_DOMAIN_NAMES)
+    _check_not_itself(values, result['site'])
+    if served is not None and server == 'haproxy':
+        _check_haproxy_documents(served)
+    if root_action == 'page':
+        result['index'] = {'path': index_file, 'content': values.get(prefix + 'index_html', '')}
+    result['documents'] = served
+    result['reload_command'] = values.get(prefix + 'reload_command') or default_reload_command(server)
+    result['remove_configs'] = _stale_configs(BASE_DOMAIN, settings['config_path'])
+    return result
+
+
+def plan(role, values):
+    """What a run of ``role`` writes: ``documents`` (mdad.plan's result, or None), ``site`` (the checked site
+    the template renders, or None), ``server``, ``reload_command``, ``remove_configs``, and for the base
+    domain ``index`` ({path, content} or None), ``netlify_block`` and ``netlify_marker``, or ``cloudfront``;
+    ``config_path`` is the file of the web server or hosted service (None without one).
+
+    Raises PlanError listing the problems, each naming the user's variable.
+    """
+    if role == STATIC_FILES:
+        return _static_files(values)
+    if role == BASE_DOMAIN:
+        return _base_domain(values)
+    raise PlanError(['unknown role %r: one of %s' % (role, ', '.join(ROLES))])
