@@ -33,6 +33,7 @@ APACHE_MODULE_DIRECTORIES = (
     '/usr/lib64/apache2', '/usr/lib/apache2',
 )
 
+
 def find_apache_modules_directory(exists):
     """The first known Apache modules directory for which ``exists(path)`` holds, or None."""
     for directory in APACHE_MODULE_DIRECTORIES:

@@ -66,6 +66,7 @@ _DEFAULT_DIRECTORIES = {
 }
 _SERVICES = {'nginx': 'nginx', 'apache': 'apache2', 'caddy': 'caddy', 'haproxy': 'haproxy'}
 
+
 def default_config_path(server, form, name):
     """The usual drop-in path for ``server`` and ``form``; ``''`` for a server this collection does not configure."""
     if (server, form) not in _DEFAULT_DIRECTORIES:
@@ -227,8 +228,6 @@ def build_site(site, server, names=None):
 
     problems.raise_any()
     return result
-
-
 
 
 # The first line of every config this collection writes: how it recognises its own files.

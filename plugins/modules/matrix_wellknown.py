@@ -515,8 +515,8 @@ def main():
         for stale in change.stale:
             change.changed = True
             change.diffs.append(dict(before={'path': stale, 'state': 'file'}, after={'path': stale, 'state': 'absent'}))
-            module.warn('removed %s, a config this collection wrote for another web server or form: reload the server '
-                        'that read it, so it stops serving it' % stale)
+            module.warn('%s %s, a config this collection wrote for another web server or form: reload the server '
+                        'that read it, so it stops serving it' % ('would remove' if module.check_mode else 'removed', stale))
         change.set_attributes()
     except files.PlanError as exc:
         module.fail_json(msg=to_text(exc), states=change.states if change else {}, changed=change.changed if change else False)

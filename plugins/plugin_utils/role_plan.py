@@ -14,7 +14,7 @@ variable and raises ``PlanError``; nothing has been written then. Pure: no Ansib
 from __future__ import annotations
 
 from ansible_collections.matrix.wellknown.plugins.module_utils import cloudfront, documents, mdad, netlify
-from ansible_collections.matrix.wellknown.plugins.module_utils.settings import SettingsError
+from ansible_collections.matrix.wellknown.plugins.module_utils.settings import SettingsError, check_site_hostname
 from ansible_collections.matrix.wellknown.plugins.module_utils.site import (
     SERVERS,
     FORMS,
@@ -62,6 +62,14 @@ def _site_names(prefix):
     names = dict((field, prefix + field) for field in fields)
     names.update(cache_max_age=CACHE_HOURS)
     return names
+
+
+def _set_variable(values, *names):
+    """The first of ``names`` the user set: the one a message about the value they lead to should name."""
+    for name in names:
+        if values.get(name) is not None:
+            return name
+    return names[0]
 
 
 def _cache_max_age(values):
@@ -112,7 +120,7 @@ def _check_haproxy_documents(served):
         if size > HAPROXY_BUFFER - HAPROXY_HEADROOM:
             problems.append(
                 '%s: serialises to %d bytes, but HAProxy answers with a served file from one buffer of %d bytes '
-                '(tune.bufsize) that also holds the headers: keep it under %d bytes, or serve it with another web server'
+                '(tune.bufsize) that also holds the headers: keep it at %d bytes or less, or serve it with another web server'
                 % (name, size, HAPROXY_BUFFER, HAPROXY_BUFFER - HAPROXY_HEADROOM))
     if problems:
         raise PlanError(problems)
@@ -136,8 +144,12 @@ def _static_files(values):
     form = values.get(prefix + 'config_form', 'server')
     config_path = values.get(prefix + 'config_path') or default_config_path(server, form, CONFIG_NAMES[STATIC_FILES])
     hostname = values.get(prefix + 'hostname') or served['matrix_hostname']
+    # The certificate paths derive from the hostname: a bad hostname is reported once, under its own name.
+    certificate_name = hostname if not check_site_hostname(hostname) else 'invalid'
     names = _site_names(prefix)
-    names.update(root='matrix_static_files_public_path', documents='matrix_static_files_file_matrix_*_enabled')
+    names.update(root=_set_variable(values, 'matrix_static_files_public_path', 'matrix_static_files_base_path',
+                                    'matrix_base_data_path'),
+                 documents='matrix_static_files_file_matrix_*_enabled')
     site = {
         'name': STATIC_FILES,
         'form': form,
@@ -145,9 +157,10 @@ def _static_files(values):
         'hostname': hostname,
         'https_port': values.get(prefix + 'https_port', 443),
         'listen_addresses': values.get(prefix + 'listen_addresses', []),
-        'tls_certificate': values.get(prefix + 'tls_certificate') or '/etc/letsencrypt/live/%s/fullchain.pem' % hostname,
+        'tls_certificate': (values.get(prefix + 'tls_certificate')
+                            or '/etc/letsencrypt/live/%s/fullchain.pem' % certificate_name),
         'tls_certificate_key': (values.get(prefix + 'tls_certificate_key')
-                                or '/etc/letsencrypt/live/%s/privkey.pem' % hostname),
+                                or '/etc/letsencrypt/live/%s/privkey.pem' % certificate_name),
         'haproxy_backend_name': values.get(prefix + 'haproxy_backend_name') or STATIC_FILES,
         'haproxy_tls_bundle_path': (values.get(prefix + 'haproxy_tls_bundle_path')
                                     or _bundle_path(config_path)),

@@ -1,0 +1,196 @@
+# Copyright (c) matrix.wellknown contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a role run plans on the controller from its variables (plugin_utils/role_plan.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.matrix.wellknown.plugins.module_utils.documents import serialize
+from ansible_collections.matrix.wellknown.plugins.plugin_utils import role_plan
+from ansible_collections.matrix.wellknown.plugins.plugin_utils.render import render
+
+DEFAULT_CONFIGS = sorted(
+    '/etc/%s' % path for path in (
+        'nginx/conf.d/matrix-static-files.conf', 'nginx/snippets/matrix-static-files.conf',
+        'apache2/sites-enabled/matrix-static-files.conf', 'apache2/snippets/matrix-static-files.conf',
+        'caddy/Caddyfile.d/matrix-static-files.caddyfile', 'caddy/snippets/matrix-static-files.caddyfile',
+        'haproxy/conf.d/matrix-static-files.cfg'))
+
+
+def static_files(**values):
+    return role_plan.plan('matrix_static_files', dict({'matrix_domain': 'example.com'}, **values))
+
+
+def base_domain(**values):
+    variables = {
+        'matrix_domain': 'example.com',
+        'matrix_base_domain_webserver': 'nginx',
+        'matrix_base_domain_method': 'proxy',
+        'matrix_base_domain_hostname': 'example.com',
+        'matrix_base_domain_upstream_hostname': 'matrix.example.com',
+        'matrix_base_domain_upstream_address': '',
+        'matrix_base_domain_upstream_ca_file': '',
+        'matrix_base_domain_public_path': '/srv/base-domain',
+        'matrix_base_domain_tls_certificate': '/etc/ssl/example.com.pem',
+        'matrix_base_domain_tls_certificate_key': '/etc/ssl/example.com.key',
+        'matrix_base_domain_https_port': 443,
+        'matrix_base_domain_root_redirect_url': 'https://matrix.example.com/',
+        'matrix_base_domain_index_html': '<h1>Hello</h1>\n',
+        'matrix_base_domain_cloudfront_origin_id': 'matrix-wellknown',
+        'matrix_base_domain_cloudfront_cache_policy_id': '658327ea-f89d-4fab-a63d-7e88639e58f6',
+    }
+    variables.update(values)
+    return role_plan.plan('matrix_base_domain', variables)
+
+
+def problems(function, **values):
+    with pytest.raises(role_plan.PlanError) as info:
+        function(**values)
+    return info.value.problems
+
+
+def test_without_a_web_server_only_documents_and_every_default_config_to_remove():
+    planned = static_files(matrix_static_files_webserver='none')
+    assert planned['site'] is None
+    assert sorted(planned['documents']['documents']) == ['client', 'server']
+    assert planned['remove_configs'] == DEFAULT_CONFIGS
+    assert planned['reload_command'] == ''
+
+
+@pytest.mark.parametrize('server,path,service', [
+    ('nginx', '/etc/nginx/conf.d/matrix-static-files.conf', 'nginx'),
+    ('apache', '/etc/apache2/sites-enabled/matrix-static-files.conf', 'apache2'),
+    ('caddy', '/etc/caddy/Caddyfile.d/matrix-static-files.caddyfile', 'caddy'),
+    ('haproxy', '/etc/haproxy/conf.d/matrix-static-files.cfg', 'haproxy'),
+])
+def test_a_web_server_gets_its_usual_paths_and_the_other_configs_are_removed(server, path, service):
+    planned = static_files(matrix_static_files_webserver=server)
+    site = planned['site']
+    assert site['config_path'] == path == planned['config_path']
+    assert planned['reload_command'] == 'systemctl reload %s' % service
+    assert path not in planned['remove_configs'] and len(planned['remove_configs']) == len(DEFAULT_CONFIGS) - 1
+    assert site['hostname'] == 'matrix.example.com'
+    assert site['tls_certificate'] == '/etc/letsencrypt/live/matrix.example.com/fullchain.pem'
+    assert site['wellknown'] == dict(site['wellknown'], method='static', root='/matrix/static-files/public',
+                                     documents=['client', 'server'], cache_max_age=14400)
+    # The config names its site on its first line: how a later run recognises it as the collection's.
+    assert render(site).splitlines()[0] == '# Ansible managed (matrix.wellknown, site matrix_static_files): ' \
+                                           'local changes are overwritten'
+
+
+def test_the_served_documents_follow_the_enabled_ones():
+    planned = static_files(matrix_static_files_webserver='haproxy', matrix_static_files_file_matrix_server_enabled=False,
+                           matrix_static_files_file_matrix_support_enabled=True,
+                           matrix_static_files_file_matrix_support_property_m_support_page='https://example.com/help')
+    assert planned['site']['wellknown']['documents'] == ['client', 'support']
+    assert 'server' in planned['documents']['absent']
+
+
+@pytest.mark.parametrize('hours,seconds', [(4, 14400), ('4', 14400), (0.5, 1800), ('0', 0)])
+def test_cache_hours_as_numbers_or_text(hours, seconds):
+    """ansible-core 2.18 templates a number to text; the hours are read the same either way."""
+    planned = static_files(matrix_static_files_webserver='nginx', matrix_static_files_files_cache_time_hours=hours)
+    assert planned['site']['wellknown']['cache_max_age'] == seconds
+
+
+@pytest.mark.parametrize('hours', ['four', -1, True, [4], 1.0001])
+def test_bad_cache_hours_name_the_variable(hours):
+    found = problems(static_files, matrix_static_files_webserver='nginx', matrix_static_files_files_cache_time_hours=hours)
+    assert len(found) == 1 and found[0].startswith('matrix_static_files_files_cache_time_hours: ')
+
+
+def test_settings_problems_name_the_variables_all_at_once():
+    found = problems(static_files, matrix_static_files_webserver='nginx',
+                     matrix_static_files_webserver_hostname='matrix.example.com; include /etc/passwd',
+                     matrix_static_files_webserver_https_port=70000,
+                     matrix_static_files_base_path='/srv/with space')
+    # The certificate paths derived from the bad hostname are not reported again; the path names the variable set.
+    assert [problem.split(':')[0] for problem in found] == [
+        'matrix_static_files_webserver_hostname', 'matrix_static_files_webserver_https_port',
+        'matrix_static_files_base_path']
+
+
+def test_an_unknown_web_server_names_the_variable():
+    assert problems(static_files, matrix_static_files_webserver='iis') == [
+        "matrix_static_files_webserver: 'iis' is not one of none, nginx, apache, caddy, haproxy"]
+    assert problems(base_domain, matrix_base_domain_webserver='iis')[0].startswith("matrix_base_domain_webserver: 'iis'")
+
+
+def test_a_document_variable_problem_is_reported_before_anything_is_written():
+    found = problems(static_files, matrix_static_files_webserver='nginx',
+                     matrix_static_files_file_matrix_client_configuration_extension_json='{not json')
+    assert found[0].startswith('matrix_static_files_file_matrix_client_configuration_extension_json is not valid JSON')
+
+
+def big_client(size):
+    """A client document extension that makes the client document serialise to exactly ``size`` bytes."""
+    base = len(serialize({'m.homeserver': {'base_url': 'https://matrix.example.com'}, 'com.example.pad': ''}))
+    return {'com.example.pad': 'x' * (size - base)}
+
+
+def test_haproxy_refuses_documents_over_its_buffer_naming_the_limit():
+    limit = role_plan.HAPROXY_BUFFER - role_plan.HAPROXY_HEADROOM
+    name = 'matrix_static_files_file_matrix_client_configuration_extension_json'
+    fits = static_files(matrix_static_files_webserver='haproxy', **{name: big_client(limit)})
+    assert len(serialize(fits['documents']['documents']['client'])) == limit
+    found = problems(static_files, matrix_static_files_webserver='haproxy', **{name: big_client(limit + 1)})
+    assert found == ['client: serialises to %d bytes, but HAProxy answers with a served file from one buffer of 16384 '
+                     'bytes (tune.bufsize) that also holds the headers: keep it at %d bytes or less, or serve it with '
+                     'another web server' % (limit + 1, limit)]
+    # The other servers read the documents from disk at each request.
+    assert static_files(matrix_static_files_webserver='nginx', **{name: big_client(limit + 1)})['site']
+
+
+def test_base_domain_proxy_to_itself_is_refused_naming_both_variables():
+    found = problems(base_domain, matrix_base_domain_upstream_hostname='example.com')
+    assert len(found) == 1
+    assert found[0].startswith("matrix_base_domain_upstream_hostname: 'example.com' is matrix_base_domain_hostname itself")
+    assert 'matrix_base_domain_method: static' in found[0]
+    # Another address or port is another server: no loop.
+    assert base_domain(matrix_base_domain_upstream_hostname='example.com',
+                       matrix_base_domain_upstream_address='10.0.0.5:443')['site']
+    assert base_domain(matrix_base_domain_upstream_hostname='example.com',
+                       matrix_base_domain_upstream_address='example.com:8443')['site']
+
+
+def test_base_domain_proxy_has_no_documents():
+    planned = base_domain()
+    assert planned['documents'] is None and planned['index'] is None
+    assert planned['site']['wellknown']['connect'] == 'matrix.example.com:443'
+    assert planned['config_path'] == '/etc/nginx/conf.d/matrix-base-domain.conf'
+
+
+def test_base_domain_site_generates_the_documents_and_the_index_page_under_its_path():
+    planned = base_domain(matrix_base_domain_method='site', matrix_base_domain_root='page',
+                          matrix_static_files_public_well_known_matrix_path='/elsewhere')
+    assert planned['documents']['path'] == '/srv/base-domain/.well-known/matrix'
+    assert planned['index'] == {'path': '/srv/base-domain/index.html', 'content': '<h1>Hello</h1>\n'}
+    assert planned['site']['wellknown']['directory'] == '/srv/base-domain/.well-known/matrix'
+
+
+def test_base_domain_hosted_services_return_their_file_content():
+    netlify = base_domain(matrix_base_domain_webserver='netlify', matrix_base_domain_config_path='/srv/site/_redirects')
+    assert netlify['site'] is None and netlify['documents'] is None
+    assert netlify['netlify_block'].endswith('/.well-known/matrix/*  https://matrix.example.com/.well-known/matrix/:splat  200!')
+    assert '{mark}' in netlify['netlify_marker']
+    cloudfront = base_domain(matrix_base_domain_webserver='cloudfront', matrix_base_domain_config_path='/srv/cf.json')
+    assert cloudfront['cloudfront']['Origins']['Items'][0]['DomainName'] == 'matrix.example.com'
+    assert problems(base_domain, matrix_base_domain_webserver='netlify')[0].startswith(
+        "matrix_base_domain_config_path: '' is not an absolute path")
+
+
+def test_relevant_selects_each_role_variables():
+    names = ['matrix_domain', 'matrix_static_files_webserver', 'matrix_static_files_webserver_hostname',
+             'matrix_base_domain_method', 'matrix_static_files_files_cache_time_hours', 'unrelated', 'inventory_hostname']
+    assert set(role_plan.relevant('matrix_static_files', names)) == {
+        'matrix_domain', 'matrix_static_files_webserver', 'matrix_static_files_webserver_hostname',
+        'matrix_static_files_files_cache_time_hours'}
+    assert set(role_plan.relevant('matrix_base_domain', names)) == {
+        'matrix_domain', 'matrix_base_domain_method', 'matrix_static_files_files_cache_time_hours'}
+
+
+def test_an_unknown_role():
+    with pytest.raises(role_plan.PlanError):
+        role_plan.plan('matrix_something', {})
