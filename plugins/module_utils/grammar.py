@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 
 from urllib.parse import urlsplit
 
@@ -34,6 +35,18 @@ _JAVA_PACKAGE = re.compile(r'^[a-z][a-z0-9_-]*(\.[A-Za-z0-9_-]+)+\Z')
 _EMAIL = re.compile(r'^[^@\s"\'<>(),;:\\\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z')
 _FORBIDDEN_URL_CHARS = re.compile(r'[\s"\'<>\\`{}|^]')
 _SAFE_PATH = re.compile(r'^/[A-Za-z0-9._/+@%=,-]*\Z')
+
+
+def check_invisible(value):
+    """Refuse control characters (NUL, escapes), bidirectional overrides and other invisible format characters.
+
+    A published value with U+202E shows a reader something else than what a client opens.
+    """
+    for char in value:
+        if unicodedata.category(char)[0] == 'C':
+            return 'contains the control or invisible character U+%04X (%s)' % (
+                ord(char), unicodedata.name(char, 'unnamed'))
+    return None
 
 
 def check_port(text):
@@ -148,9 +161,10 @@ def check_java_package_key(value):
 
 def check_email(value):
     """A plausible e-mail address: one "@", no spaces or quotes, a dotted domain."""
-    if not isinstance(value, str) or not _EMAIL.match(value):
+    if not isinstance(value, str):
         return 'is not a plausible e-mail address (like admin@example.com)'
-    return None
+    return check_invisible(value) or (
+        None if _EMAIL.match(value) else 'is not a plausible e-mail address (like admin@example.com)')
 
 
 def check_http_url(value):
@@ -161,6 +175,9 @@ def check_http_url(value):
         return 'is not a string', False
     if _FORBIDDEN_URL_CHARS.search(value):
         return 'contains whitespace, quotes or other characters not allowed in a URL', False
+    invisible = check_invisible(value)
+    if invisible:
+        return invisible, False
     try:
         parts = urlsplit(value)
         port = parts.port

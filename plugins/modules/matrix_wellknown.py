@@ -24,6 +24,7 @@ options:
   path:
     description:
       - Directory the documents are written to. It is created, with missing parents, when absent.
+      - Must be absolute: a relative path is refused.
     type: path
     default: /matrix/static-files/public/.well-known/matrix
   server:
@@ -210,6 +211,10 @@ def main():
         supports_check_mode=True,
     )
     path = module.params['path'].rstrip('/') or '/'
+    if not path.startswith('/'):
+        message = ('path %r is relative: give an absolute path, such as /matrix/static-files/public/.well-known/matrix'
+                   % module.params['path'])
+        module.fail_json(msg=message, errors=[message])
     documents, absent, errors = _collect(module.params)
     more_errors, warnings = validate_documents(documents)
     errors.extend(more_errors)
@@ -248,14 +253,15 @@ def main():
                 dummy, steps = files.plan(path, contents, absent)
                 for step in steps:
                     name, dest, state, dummy, after = step
-                    states[name] = state
+                    # Recorded once done: a refused write (read-only or immutable directory) reports no change.
                     if state in CHANGES:
-                        changed = True
-                        diffs.append(_content_diff(step))
                         if state == files.REMOVED:
                             files.remove(dest)
                         else:
                             files.write_atomically(module, dest, after)
+                        changed = True
+                        diffs.append(_content_diff(step))
+                    states[name] = state
         for name, dest, state, dummy, after in steps:
             # A file that check mode did not create has no attributes to compare.
             if after is not None and not (module.check_mode and state == files.CREATED):

@@ -132,3 +132,14 @@ def test_size_check_can_be_left_to_the_caller():
     big = {'k': 'x' * documents.MAX_DOCUMENT_BYTES}
     assert errors_of('other', big)
     assert documents.validate_document('other', big, check_size=False) == []
+
+
+@pytest.mark.parametrize('support, path', [
+    ({'support_page': 'https://example.com/\u202etxt.exe'}, 'support_page'),
+    ({'support_page': 'https://example.com/help\x00'}, 'support_page'),
+    ({'contacts': [{'role': 'm.role.admin', 'email_address': 'ad\u202emin@example.com'}]}, 'contacts[0].email_address'),
+    ({'contacts': [{'role': 'm.role.admin', 'email_address': 'admin\x07@example.com'}]}, 'contacts[0].email_address'),
+])
+def test_invisible_characters_in_support_are_refused(support, path):
+    errors = errors_of('support', support)
+    assert len(errors) == 1 and errors[0].startswith('support: %s ' % path) and 'control or invisible' in errors[0]
