@@ -12,6 +12,8 @@ short rule sentence ("is not ...") that callers prefix with the value's name.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
 import unicodedata
@@ -34,6 +36,8 @@ _NAMESPACED = re.compile(r'^[a-z][a-z0-9._-]{0,254}\Z')
 _JAVA_PACKAGE = re.compile(r'^[a-z][a-z0-9_-]*(\.[A-Za-z0-9_-]+)+\Z')
 _EMAIL = re.compile(r'^[^@\s"\'<>(),;:\\\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z')
 _FORBIDDEN_URL_CHARS = re.compile(r'[\s"\'<>\\`{}|^]')
+_BASE64 = re.compile(r'^[A-Za-z0-9+/]+\Z')
+ED25519_KEY_BYTES = 32
 _SAFE_PATH = re.compile(r'^/[A-Za-z0-9._/+@%=,-]*\Z')
 
 
@@ -230,4 +234,21 @@ def check_safe_file_path(value):
         return problem
     if value.endswith('/') or '/./' in value + '/' or '//' in value:
         return 'is not the path of a file (it ends with "/" or has empty or "." components)'
+    return None
+
+
+def check_ed25519_key(value):
+    """An ed25519 public key as the policy_server document publishes it: unpadded standard base64 of 32 bytes."""
+    if not isinstance(value, str) or not value:
+        return 'must be the unpadded base64 of a 32-byte ed25519 public key (43 characters)'
+    if value.endswith('='):
+        return 'must be unpadded base64 (drop the trailing "=")'
+    if not _BASE64.match(value):
+        return 'is not standard base64 (A-Z, a-z, 0-9, "+" and "/"; not the URL-safe "-" and "_", no spaces)'
+    try:
+        decoded = base64.b64decode(value + '=' * (-len(value) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return 'is not valid base64'
+    if len(decoded) != ED25519_KEY_BYTES:
+        return 'decodes to %d bytes: an ed25519 public key has %d' % (len(decoded), ED25519_KEY_BYTES)
     return None

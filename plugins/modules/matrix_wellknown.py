@@ -11,7 +11,8 @@ module: matrix_wellknown
 short_description: Write validated Matrix C(/.well-known/matrix/*) discovery documents
 version_added: 0.1.0
 description:
-  - Takes the C(server), C(client) and C(support) documents of Matrix server discovery as data,
+  - Takes the C(server), C(client) and C(support) documents of Matrix server discovery (and a room policy server's
+    C(policy_server) document) as data,
     validates them against the Matrix specification and writes them as JSON files in one directory.
   - All documents are validated, and every target file is inspected, before any file is touched, so
     invalid input changes nothing on disk.
@@ -46,6 +47,14 @@ options:
       - The C(/.well-known/matrix/support) document (MSC1929, Matrix v1.10), as served.
       - Needs a non-empty C(contacts) list or a C(support_page). Each contact has a C(role)
         (C(m.role.admin), C(m.role.security) or a namespaced identifier) and a C(matrix_id) or an C(email_address).
+      - Not written when omitted.
+    type: dict
+  policy_server:
+    description:
+      - The C(/.well-known/matrix/policy_server) document, as served, announcing a room policy server's public key,
+        for example C({"public_keys": {"ed25519": "<key>"}}).
+      - C(public_keys.ed25519) is required and must be unpadded standard base64 of a 32-byte ed25519 public key.
+        Keys of other algorithms must be namespaced (like C(org.example.algorithm)) and hold a non-empty string.
       - Not written when omitted.
     type: dict
   documents:
@@ -156,7 +165,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.matrix.wellknown.plugins.module_utils.documents import (
-    SPEC_DOCUMENTS,
+    OPTION_DOCUMENTS,
     check_document_name,
     serialize,
     validate_documents,
@@ -175,7 +184,7 @@ def _content_diff(step):
 
 def _collect(params):
     """Gather the documents to write and the names to delete; return (documents, absent, errors)."""
-    documents = dict((name, params[name]) for name in SPEC_DOCUMENTS if params[name] is not None)
+    documents = dict((name, params[name]) for name in OPTION_DOCUMENTS if params[name] is not None)
     errors = []
     for name, document in params['documents'].items():
         if name in documents:
@@ -202,6 +211,7 @@ def main():
             server=dict(type='dict'),
             client=dict(type='dict'),
             support=dict(type='dict'),
+            policy_server=dict(type='dict'),
             documents=dict(type='dict', default={}),
             absent=dict(type='list', elements='str', default=[]),
             mode=dict(type='raw', default='0644'),

@@ -285,3 +285,25 @@ def test_a_write_refused_on_an_immutable_directory_reports_no_change(immutable):
     assert result['changed'] is False
     assert files.UPDATED not in result['states'].values() and files.CREATED not in result['states'].values()
     assert snapshot(immutable) == before
+
+
+POLICY_KEY = 'l8Hft5qXKn1vfHrg3p4+W8gELQVo8N13JkluMfmn2sQ'
+
+
+def test_policy_server_is_written_and_removed(tmp_path):
+    document = {'public_keys': {'ed25519': POLICY_KEY}}
+    result, failed = run(dict(path=str(tmp_path), policy_server=document))
+    assert not failed and result['states'] == {'policy_server': 'created'}
+    assert (tmp_path / 'policy_server').read_bytes() == expected_bytes(document)
+    result, failed = run(dict(path=str(tmp_path), policy_server=document))
+    assert not failed and not result['changed']
+    result, failed = run(dict(path=str(tmp_path), absent=['policy_server']))
+    assert not failed and result['states'] == {'policy_server': 'removed'}
+    assert not (tmp_path / 'policy_server').exists()
+
+
+def test_an_invalid_policy_server_changes_nothing(tmp_path):
+    result, failed = run(dict(path=str(tmp_path / 'wk'), server=SERVER,
+                              policy_server={'public_keys': {'ed25519': POLICY_KEY + '='}}))
+    assert failed and 'policy_server: public_keys.ed25519' in result['msg'] and 'unpadded' in result['msg']
+    assert not (tmp_path / 'wk').exists()
