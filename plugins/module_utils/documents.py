@@ -16,6 +16,7 @@ import json
 import re
 
 from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import (
+    check_ed25519_key,
     check_email,
     check_hostname,
     check_http_url,
@@ -28,6 +29,8 @@ from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import (
 # Synapse and the Go servers read at most about 50 KiB of a well-known document.
 MAX_DOCUMENT_BYTES = 50 * 1024
 SPEC_DOCUMENTS = ('server', 'client', 'support')
+# The documents the writer takes as options: the spec's, and a room policy server's public key.
+OPTION_DOCUMENTS = SPEC_DOCUMENTS + ('policy_server',)
 SPEC_SUPPORT_ROLES = ('m.role.admin', 'm.role.security')
 _DOCUMENT_NAME = re.compile(r'^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}\Z')
 
@@ -205,10 +208,34 @@ def _validate_support(doc, findings):
         _check_url(findings, 'support', 'support_page', doc['support_page'])
 
 
+def _validate_policy_server(doc, findings):
+    keys = doc.get('public_keys')
+    if keys is None:
+        findings.append(Finding('policy_server', 'public_keys', 'is required (an object with the "ed25519" key)'))
+        return
+    if not isinstance(keys, dict):
+        findings.append(Finding('policy_server', 'public_keys', 'must be an object of algorithm: key, not %s' % _show(keys)))
+        return
+    if 'ed25519' not in keys:
+        findings.append(Finding('policy_server', 'public_keys.ed25519', 'is required'))
+    for algorithm in sorted(keys):
+        path = 'public_keys.' + algorithm
+        if algorithm == 'ed25519':
+            problem = check_ed25519_key(keys[algorithm])
+            if problem:
+                findings.append(Finding('policy_server', path, '%s %s' % (_show(keys[algorithm]), problem)))
+        elif check_namespaced_identifier(algorithm):
+            findings.append(Finding('policy_server', 'public_keys', '%s is neither ed25519 nor a namespaced algorithm '
+                                    '(like "org.example.algorithm")' % _show(algorithm)))
+        elif not isinstance(keys[algorithm], str) or not keys[algorithm]:
+            findings.append(Finding('policy_server', path, 'must be the key as a non-empty string'))
+
+
 _VALIDATORS = {
     'server': _validate_server,
     'client': _validate_client,
     'support': _validate_support,
+    'policy_server': _validate_policy_server,
 }
 
 

@@ -73,7 +73,7 @@ def check_directory(path):
             raise PlanError('%s exists and is not a directory' % path)
         return True
     parent = path
-    while parent and not os.path.exists(parent):
+    while parent and not os.path.exists(parent) and os.path.dirname(parent) != parent:
         parent = os.path.dirname(parent)
     if parent and not os.path.isdir(parent):
         raise PlanError('cannot create %s: %s is not a directory' % (path, parent))
@@ -142,11 +142,17 @@ def locked(path):
 
 def make_directories(path):
     """Create ``path`` and missing parents; return the list created, outermost first."""
+    if not os.path.isabs(path):
+        # dirname() of a relative name ends at '', which never exists: the walk up would never end.
+        raise PlanError('cannot create %s: the path is relative, give an absolute one' % path)
     created = []
     current = path
     while not os.path.exists(current):
         created.insert(0, current)
-        current = os.path.dirname(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
     for directory in created:
         try:
             os.mkdir(directory)

@@ -12,8 +12,11 @@ short rule sentence ("is not ...") that callers prefix with the value's name.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
+import unicodedata
 
 from urllib.parse import urlsplit
 
@@ -33,7 +36,21 @@ _NAMESPACED = re.compile(r'^[a-z][a-z0-9._-]{0,254}\Z')
 _JAVA_PACKAGE = re.compile(r'^[a-z][a-z0-9_-]*(\.[A-Za-z0-9_-]+)+\Z')
 _EMAIL = re.compile(r'^[^@\s"\'<>(),;:\\\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z')
 _FORBIDDEN_URL_CHARS = re.compile(r'[\s"\'<>\\`{}|^]')
+_BASE64 = re.compile(r'^[A-Za-z0-9+/]+\Z')
+ED25519_KEY_BYTES = 32
 _SAFE_PATH = re.compile(r'^/[A-Za-z0-9._/+@%=,-]*\Z')
+
+
+def check_invisible(value):
+    """Refuse control characters (NUL, escapes), bidirectional overrides and other invisible format characters.
+
+    A published value with U+202E shows a reader something else than what a client opens.
+    """
+    for char in value:
+        if unicodedata.category(char)[0] == 'C':
+            return 'contains the control or invisible character U+%04X (%s)' % (
+                ord(char), unicodedata.name(char, 'unnamed'))
+    return None
 
 
 def check_port(text):
@@ -148,9 +165,10 @@ def check_java_package_key(value):
 
 def check_email(value):
     """A plausible e-mail address: one "@", no spaces or quotes, a dotted domain."""
-    if not isinstance(value, str) or not _EMAIL.match(value):
+    if not isinstance(value, str):
         return 'is not a plausible e-mail address (like admin@example.com)'
-    return None
+    return check_invisible(value) or (
+        None if _EMAIL.match(value) else 'is not a plausible e-mail address (like admin@example.com)')
 
 
 def check_http_url(value):
@@ -161,6 +179,9 @@ def check_http_url(value):
         return 'is not a string', False
     if _FORBIDDEN_URL_CHARS.search(value):
         return 'contains whitespace, quotes or other characters not allowed in a URL', False
+    invisible = check_invisible(value)
+    if invisible:
+        return invisible, False
     try:
         parts = urlsplit(value)
         port = parts.port
@@ -213,4 +234,21 @@ def check_safe_file_path(value):
         return problem
     if value.endswith('/') or '/./' in value + '/' or '//' in value:
         return 'is not the path of a file (it ends with "/" or has empty or "." components)'
+    return None
+
+
+def check_ed25519_key(value):
+    """An ed25519 public key as the policy_server document publishes it: unpadded standard base64 of 32 bytes."""
+    if not isinstance(value, str) or not value:
+        return 'must be the unpadded base64 of a 32-byte ed25519 public key (43 characters)'
+    if value.endswith('='):
+        return 'must be unpadded base64 (drop the trailing "=")'
+    if not _BASE64.match(value):
+        return 'is not standard base64 (A-Z, a-z, 0-9, "+" and "/"; not the URL-safe "-" and "_", no spaces)'
+    try:
+        decoded = base64.b64decode(value + '=' * (-len(value) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return 'is not valid base64'
+    if len(decoded) != ED25519_KEY_BYTES:
+        return 'decodes to %d bytes: an ed25519 public key has %d' % (len(decoded), ED25519_KEY_BYTES)
     return None

@@ -11,7 +11,8 @@ module: matrix_wellknown
 short_description: Write validated Matrix C(/.well-known/matrix/*) discovery documents
 version_added: 0.1.0
 description:
-  - Takes the C(server), C(client) and C(support) documents of Matrix server discovery as data,
+  - Takes the C(server), C(client) and C(support) documents of Matrix server discovery (and a room policy server's
+    C(policy_server) document) as data,
     validates them against the Matrix specification and writes them as JSON files in one directory.
   - All documents are validated, and every target file is inspected, before any file is touched, so
     invalid input changes nothing on disk.
@@ -24,6 +25,7 @@ options:
   path:
     description:
       - Directory the documents are written to. It is created, with missing parents, when absent.
+      - Must be absolute: a relative path is refused.
     type: path
     default: /matrix/static-files/public/.well-known/matrix
   server:
@@ -45,6 +47,14 @@ options:
       - The C(/.well-known/matrix/support) document (MSC1929, Matrix v1.10), as served.
       - Needs a non-empty C(contacts) list or a C(support_page). Each contact has a C(role)
         (C(m.role.admin), C(m.role.security) or a namespaced identifier) and a C(matrix_id) or an C(email_address).
+      - Not written when omitted.
+    type: dict
+  policy_server:
+    description:
+      - The C(/.well-known/matrix/policy_server) document, as served, announcing a room policy server's public key,
+        for example C({"public_keys": {"ed25519": "<key>"}}).
+      - C(public_keys.ed25519) is required and must be unpadded standard base64 of a 32-byte ed25519 public key.
+        Keys of other algorithms must be namespaced (like C(org.example.algorithm)) and hold a non-empty string.
       - Not written when omitted.
     type: dict
   documents:
@@ -269,7 +279,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.matrix.wellknown.plugins.module_utils.documents import (
-    SPEC_DOCUMENTS,
+    OPTION_DOCUMENTS,
     check_document_name,
     serialize,
     validate_documents,
@@ -306,7 +316,7 @@ def _content_diff(dest, before, after):
 
 def _collect(params):
     """Gather the documents to write and the names to delete; return (documents, absent, errors)."""
-    documents = dict((name, params[name]) for name in SPEC_DOCUMENTS if params[name] is not None)
+    documents = dict((name, params[name]) for name in OPTION_DOCUMENTS if params[name] is not None)
     errors = []
     for name, document in params['documents'].items():
         if name in documents:
@@ -431,21 +441,24 @@ class Change(object):
                 for step in self.steps:
                     if step.state == files.REMOVED:
                         removals.append(step)
-                    elif step.state in CHANGES:
+                        continue
+                    if step.state in CHANGES:
                         files.write_atomically(self.module, step.dest, step.after)
+                    # Recorded once done: a refused write (read-only or immutable directory) reports no change.
+                    self.record(step)
         if self.site is not None and self.site['config'].changed:
             files.write_atomically(self.module, self.site['config'].path, self.site['config'].after)
         for step in removals:
             files.remove(step.dest)
+            self.record(step)
         for path in self.stale:
             files.remove(path)
 
-    def record_documents(self):
-        for step in self.steps:
-            self.states[step.name] = step.state
-            if step.state in CHANGES:
-                self.changed = True
-                self.diffs.append(_content_diff(step.dest, step.before, step.after))
+    def record(self, step):
+        self.states[step.name] = step.state
+        if step.state in CHANGES:
+            self.changed = True
+            self.diffs.append(_content_diff(step.dest, step.before, step.after))
 
     def _set_attributes(self, arguments, created, name=None):
         # A file that check mode did not create has no attributes to compare.
@@ -478,6 +491,7 @@ def main():
             server=dict(type='dict'),
             client=dict(type='dict'),
             support=dict(type='dict'),
+            policy_server=dict(type='dict'),
             documents=dict(type='dict', default={}),
             absent=dict(type='list', elements='str', default=[]),
             mode=dict(type='raw', default='0644'),
@@ -489,6 +503,10 @@ def main():
         supports_check_mode=True,
     )
     path = module.params['path'].rstrip('/') or '/'
+    if not path.startswith('/'):
+        message = ('path %r is relative: give an absolute path, such as /matrix/static-files/public/.well-known/matrix'
+                   % module.params['path'])
+        module.fail_json(msg=message, errors=[message])
     documents, absent, errors = _collect(module.params)
     more_errors, warnings = validate_documents(documents)
     errors.extend(more_errors)
@@ -507,10 +525,10 @@ def main():
             result['webserver'] = change.check_webserver()
         change.record_directory()
         if module.check_mode:
-            change.record_documents()
+            for step in change.steps:
+                change.record(step)
         else:
             change.write()
-            change.record_documents()
         change.record_site()
         for stale in change.stale:
             change.changed = True

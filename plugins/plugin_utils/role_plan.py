@@ -64,14 +64,6 @@ def _site_names(prefix):
     return names
 
 
-def _set_variable(values, *names):
-    """The first of ``names`` the user set: the one a message about the value they lead to should name."""
-    for name in names:
-        if values.get(name) is not None:
-            return name
-    return names[0]
-
-
 def _cache_max_age(values):
     """Seconds of Cache-Control from the hours; text of a number too (ansible-core 2.18 templates numbers to text)."""
     hours = values.get(CACHE_HOURS, 4)
@@ -147,9 +139,7 @@ def _static_files(values):
     # The certificate paths derive from the hostname: a bad hostname is reported once, under its own name.
     certificate_name = hostname if not check_site_hostname(hostname) else 'invalid'
     names = _site_names(prefix)
-    names.update(root=_set_variable(values, 'matrix_static_files_public_path', 'matrix_static_files_base_path',
-                                    'matrix_base_data_path'),
-                 documents='matrix_static_files_file_matrix_*_enabled')
+    names.update(root='matrix_static_files_public_path', documents='matrix_static_files_file_matrix_*_enabled')
     site = {
         'name': STATIC_FILES,
         'form': form,

@@ -132,3 +132,41 @@ def test_size_check_can_be_left_to_the_caller():
     big = {'k': 'x' * documents.MAX_DOCUMENT_BYTES}
     assert errors_of('other', big)
     assert documents.validate_document('other', big, check_size=False) == []
+
+
+@pytest.mark.parametrize('support, path', [
+    ({'support_page': 'https://example.com/\u202etxt.exe'}, 'support_page'),
+    ({'support_page': 'https://example.com/help\x00'}, 'support_page'),
+    ({'contacts': [{'role': 'm.role.admin', 'email_address': 'ad\u202emin@example.com'}]}, 'contacts[0].email_address'),
+    ({'contacts': [{'role': 'm.role.admin', 'email_address': 'admin\x07@example.com'}]}, 'contacts[0].email_address'),
+])
+def test_invisible_characters_in_support_are_refused(support, path):
+    errors = errors_of('support', support)
+    assert len(errors) == 1 and errors[0].startswith('support: %s ' % path) and 'control or invisible' in errors[0]
+
+
+KEY = 'l8Hft5qXKn1vfHrg3p4+W8gELQVo8N13JkluMfmn2sQ'
+
+
+@pytest.mark.parametrize('document', [
+    {'public_keys': {'ed25519': KEY}},
+    {'public_keys': {'ed25519': KEY, 'org.example.algorithm': 'c29tZQ'}},
+])
+def test_valid_policy_server(document):
+    assert errors_of('policy_server', document) == []
+
+
+@pytest.mark.parametrize('document, message', [
+    ({}, 'policy_server: public_keys is required'),
+    ({'public_keys': KEY}, 'policy_server: public_keys must be an object'),
+    ({'public_keys': {}}, 'policy_server: public_keys.ed25519 is required'),
+    ({'public_keys': {'ed25519': KEY + '='}}, 'policy_server: public_keys.ed25519 %r must be unpadded base64' % (KEY + '=')),
+    ({'public_keys': {'ed25519': KEY[:-1] + '_'}}, 'is not standard base64'),
+    ({'public_keys': {'ed25519': 'c29tZQ'}}, 'decodes to 4 bytes: an ed25519 public key has 32'),
+    ({'public_keys': {'ed25519': 42}}, 'must be the unpadded base64 of a 32-byte ed25519 public key'),
+    ({'public_keys': {'ed25519': KEY, 'rsa': 'abc'}}, "'rsa' is neither ed25519 nor a namespaced algorithm"),
+    ({'public_keys': {'ed25519': KEY, 'org.example.algorithm': ''}}, 'public_keys.org.example.algorithm must be the key'),
+])
+def test_invalid_policy_server(document, message):
+    errors = errors_of('policy_server', document)
+    assert len(errors) == 1 and message in errors[0], errors

@@ -231,3 +231,11 @@ def test_a_trailing_newline_is_refused(check, value):
         return result[0] if isinstance(result, tuple) else result
     assert problem(value) is None
     assert problem(value + '\n') is not None
+
+
+@pytest.mark.parametrize('char', ['\x00', '\x1b', '\x7f', '\u202e', '\u2066', '\u200b', '\ufeff'])
+def test_control_and_bidi_characters_are_refused_in_urls_and_emails(char):
+    problem, dummy = grammar.check_http_url('https://example.com/support%spage' % char)
+    assert problem and 'U+%04X' % ord(char) in problem
+    problem = grammar.check_email('admin%s@example.com' % char)
+    assert problem and 'U+%04X' % ord(char) in problem

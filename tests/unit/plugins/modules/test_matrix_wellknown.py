@@ -8,10 +8,14 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
+import signal
 import stat
+import subprocess
 
 import pytest
 
+from ansible_collections.matrix.wellknown.plugins.module_utils import files
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown
 
 from module_runner import run_module
@@ -229,3 +233,77 @@ def test_world_writable_modes_are_refused(tmp_path, args, message):
 def test_other_modes_are_accepted(tmp_path, mode):
     result, failed = run(dict(path=str(tmp_path), server=SERVER, mode=mode))
     assert not failed, result
+
+
+@pytest.fixture
+def deadline():
+    """Fail a test that spins instead of hanging the suite (the relative path used to loop forever)."""
+    def expired(signum, frame):
+        raise AssertionError('still running after 10 seconds')
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(10)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize('path', ['rel/.well-known/matrix', 'matrix', './wk'])
+def test_a_relative_path_is_refused(tmp_path, monkeypatch, deadline, path):
+    monkeypatch.chdir(tmp_path)
+    result, failed = run(dict(path=path, server=SERVER))
+    assert failed and result['msg'].startswith('path %r is relative: give an absolute path' % path)
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_directory_creation_cannot_spin_on_a_relative_path(tmp_path, monkeypatch, deadline):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(files.PlanError, match='is relative'):
+        files.make_directories('rel/.well-known/matrix')
+    assert os.listdir(str(tmp_path)) == []
+
+
+@pytest.fixture
+def immutable(tmp_path):
+    """A directory nobody, root included, may change (chattr +i), or a skip where that is not possible."""
+    if os.geteuid() != 0 or not shutil.which('chattr'):
+        pytest.skip('needs root and chattr')
+    directory = tmp_path / 'wk'
+    directory.mkdir()
+    if subprocess.run(['chattr', '+i', str(directory)], capture_output=True).returncode != 0:
+        pytest.skip('this filesystem has no immutable attribute')
+    yield directory
+    subprocess.run(['chattr', '-i', str(directory)], check=True)
+
+
+def test_a_write_refused_on_an_immutable_directory_reports_no_change(immutable):
+    subprocess.run(['chattr', '-i', str(immutable)], check=True)
+    run(dict(path=str(immutable), server=SERVER))
+    subprocess.run(['chattr', '+i', str(immutable)], check=True)
+    before = snapshot(immutable)
+    result, failed = run(dict(path=str(immutable), server={'m.server': 'other.example.com'}, client=CLIENT))
+    assert failed and 'operation not permitted' in result['msg']
+    assert result['changed'] is False
+    assert files.UPDATED not in result['states'].values() and files.CREATED not in result['states'].values()
+    assert snapshot(immutable) == before
+
+
+POLICY_KEY = 'l8Hft5qXKn1vfHrg3p4+W8gELQVo8N13JkluMfmn2sQ'
+
+
+def test_policy_server_is_written_and_removed(tmp_path):
+    document = {'public_keys': {'ed25519': POLICY_KEY}}
+    result, failed = run(dict(path=str(tmp_path), policy_server=document))
+    assert not failed and result['states'] == {'policy_server': 'created'}
+    assert (tmp_path / 'policy_server').read_bytes() == expected_bytes(document)
+    result, failed = run(dict(path=str(tmp_path), policy_server=document))
+    assert not failed and not result['changed']
+    result, failed = run(dict(path=str(tmp_path), absent=['policy_server']))
+    assert not failed and result['states'] == {'policy_server': 'removed'}
+    assert not (tmp_path / 'policy_server').exists()
+
+
+def test_an_invalid_policy_server_changes_nothing(tmp_path):
+    result, failed = run(dict(path=str(tmp_path / 'wk'), server=SERVER,
+                              policy_server={'public_keys': {'ed25519': POLICY_KEY + '='}}))
+    assert failed and 'policy_server: public_keys.ed25519' in result['msg'] and 'unpadded' in result['msg']
+    assert not (tmp_path / 'wk').exists()

@@ -104,12 +104,15 @@ def test_bad_cache_hours_name_the_variable(hours):
 def test_settings_problems_name_the_variables_all_at_once():
     found = problems(static_files, matrix_static_files_webserver='nginx',
                      matrix_static_files_webserver_hostname='matrix.example.com; include /etc/passwd',
-                     matrix_static_files_webserver_https_port=70000,
-                     matrix_static_files_base_path='/srv/with space')
-    # The certificate paths derived from the bad hostname are not reported again; the path names the variable set.
+                     matrix_static_files_webserver_https_port=70000)
+    # The certificate paths derived from the bad hostname are not reported again.
     assert [problem.split(':')[0] for problem in found] == [
-        'matrix_static_files_webserver_hostname', 'matrix_static_files_webserver_https_port',
-        'matrix_static_files_base_path']
+        'matrix_static_files_webserver_hostname', 'matrix_static_files_webserver_https_port']
+
+
+def test_a_path_problem_names_the_variable_set():
+    found = problems(static_files, matrix_static_files_webserver='nginx', matrix_static_files_base_path='/srv/with space')
+    assert len(found) == 1 and found[0].startswith("matrix_static_files_base_path '/srv/with space' ")
 
 
 def test_an_unknown_web_server_names_the_variable():
@@ -126,7 +129,8 @@ def test_a_document_variable_problem_is_reported_before_anything_is_written():
 
 def big_client(size):
     """A client document extension that makes the client document serialise to exactly ``size`` bytes."""
-    base = len(serialize({'m.homeserver': {'base_url': 'https://matrix.example.com'}, 'com.example.pad': ''}))
+    plain = static_files(matrix_static_files_webserver='nginx')['documents']['documents']['client']
+    base = len(serialize(dict(plain, **{'com.example.pad': ''})))
     return {'com.example.pad': 'x' * (size - base)}
 
 
@@ -187,8 +191,10 @@ def test_relevant_selects_each_role_variables():
     assert set(role_plan.relevant('matrix_static_files', names)) == {
         'matrix_domain', 'matrix_static_files_webserver', 'matrix_static_files_webserver_hostname',
         'matrix_static_files_files_cache_time_hours'}
+    # The base domain generates the same documents (methods static and site): it reads what they read too.
     assert set(role_plan.relevant('matrix_base_domain', names)) == {
-        'matrix_domain', 'matrix_base_domain_method', 'matrix_static_files_files_cache_time_hours'}
+        'matrix_domain', 'matrix_base_domain_method', 'matrix_static_files_files_cache_time_hours',
+        'matrix_static_files_webserver'}
 
 
 def test_an_unknown_role():
