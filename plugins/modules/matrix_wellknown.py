@@ -25,7 +25,7 @@ options:
   path:
     description:
       - Directory the documents are written to. It is created, with missing parents, when absent.
-      - Must be absolute: a relative path is refused.
+      - Must be absolute; a relative path is refused.
     type: path
     default: /matrix/static-files/public/.well-known/matrix
   server:
@@ -51,8 +51,8 @@ options:
     type: dict
   policy_server:
     description:
-      - The C(/.well-known/matrix/policy_server) document, as served, announcing a room policy server's public key,
-        for example C({"public_keys": {"ed25519": "<key>"}}).
+      - 'The C(/.well-known/matrix/policy_server) document, as served, announcing a room policy server''s public key,
+        for example C({"public_keys": {"ed25519": "<key>"}}).'
       - C(public_keys.ed25519) is required and must be unpadded standard base64 of a 32-byte ed25519 public key.
         Keys of other algorithms must be namespaced (like C(org.example.algorithm)) and hold a non-empty string.
       - Not written when omitted.

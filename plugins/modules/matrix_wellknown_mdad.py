@@ -10,22 +10,30 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: matrix_wellknown_mdad
-short_description: Write the C(/.well-known/matrix/*) documents described by matrix-docker-ansible-deploy variables
+short_description: The one step of the roles, from matrix-docker-ansible-deploy variables to written files
 version_added: 0.1.0
 description:
-  - The write step of the P(matrix.wellknown.matrix_static_files#role) role. It takes no options; it reads the
-    host's C(matrix_static_files_*) variables and the wider MDAD variables they default to (C(matrix_domain),
-    C(matrix_server_fqn_matrix), C(matrix_homeserver_url), ...), exactly as the role documents them.
-  - On the controller, it builds the C(client), C(server), C(support) and C(mautrix) documents the way
-    matrix-docker-ansible-deploy does (a variable you set wins at every level, C(*_property_*),
-    C(*_configuration_json), C(*_configuration_extension_json), C(*_configuration)), in Python rather than
-    through chains of templated defaults, then writes them and deletes the disabled ones with one call of
-    M(matrix.wellknown.matrix_wellknown), which validates all of them before touching any file.
-  - A variable that cannot be used (an extension that is not a JSON object, a list given where a mapping
-    belongs, no C(matrix_domain)) fails the task with its name, before anything reaches the host.
+  - The step of the P(matrix.wellknown.matrix_static_files#role) and P(matrix.wellknown.matrix_base_domain#role)
+    roles. It reads the host's variables as the role named by O(role) documents them (C(matrix_static_files_*),
+    C(matrix_base_domain_*) and the wider MDAD variables they default to, such as C(matrix_domain),
+    C(matrix_server_fqn_matrix), C(matrix_homeserver_url)).
+  - On the controller, it builds the documents the way matrix-docker-ansible-deploy does (a variable you set wins at
+    every level, C(*_property_*), C(*_configuration_json), C(*_configuration_extension_json), C(*_configuration)),
+    in Python rather than through chains of templated defaults; with a web server, it checks every setting that
+    ends up in its config and renders the config. A variable that cannot be used fails the task with its name,
+    before anything reaches the host.
+  - It then makes one call of M(matrix.wellknown.matrix_wellknown), which validates every document and writes the
+    documents and the config as one change, the config only once the server accepts it with what it loads.
+  - For Netlify and CloudFront (base domain), it only returns the content of their file (C(netlify_block),
+    C(cloudfront)), which the role writes.
 author:
   - matrix.wellknown contributors (@matrix-wellknown)
-options: {}
+options:
+  role:
+    description: Whose variables to read, and so what to write.
+    type: str
+    choices: [matrix_static_files, matrix_base_domain]
+    default: matrix_static_files
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -43,7 +51,7 @@ attributes:
   platform:
     platforms: posix
 notes:
-  - Use the role; this module is its engine, and reads the variables the role's argument spec lists.
+  - Use the roles; this is their engine, and reads the variables their argument specs list.
 seealso:
   - module: matrix.wellknown.matrix_wellknown
   - plugin: matrix.wellknown.matrix_wellknown_mdad
@@ -62,12 +70,12 @@ EXAMPLES = r"""
 RETURN = r"""
 path:
   description: The directory the documents are in.
-  returned: always
+  returned: unless Netlify or CloudFront
   type: str
   sample: /matrix/static-files/public/.well-known/matrix
 states:
   description: What happened to each document, as M(matrix.wellknown.matrix_wellknown) returns it.
-  returned: always
+  returned: unless Netlify or CloudFront
   type: dict
   sample: {"client": "updated", "server": "unchanged", "support": "absent", "mautrix": "absent"}
 documents:
@@ -75,6 +83,43 @@ documents:
   returned: always
   type: dict
   sample: {"server": {"m.server": "matrix.example.com:8448"}}
+server:
+  description: The web server (or V(none), V(netlify), V(cloudfront)).
+  returned: always
+  type: str
+  sample: nginx
+config_path:
+  description: The web server config or the hosted service's file, or null.
+  returned: always
+  type: str
+  sample: /etc/nginx/conf.d/matrix-static-files.conf
+reload_command:
+  description: The command the role's handler runs when RV(webserver.reload) is true.
+  returned: always
+  type: str
+  sample: systemctl reload nginx
+webserver:
+  description: What happened to the web server config, as M(matrix.wellknown.matrix_wellknown) returns it.
+  returned: with a web server
+  type: dict
+  sample: {"path": "/etc/nginx/conf.d/matrix-static-files.conf", "changed": true, "reload": true, "validated": true}
+removed_configs:
+  description: Configs this collection wrote earlier for another server or form, removed.
+  returned: with nginx, Apache, Caddy, HAProxy or none
+  type: list
+  elements: str
+netlify_block:
+  description: The lines of the managed block of C(_redirects).
+  returned: with Netlify
+  type: str
+netlify_marker:
+  description: The marker lines of that block, for M(ansible.builtin.blockinfile).
+  returned: with Netlify
+  type: str
+cloudfront:
+  description: The C(Origins) and C(CacheBehaviors) to merge into the CloudFront distribution.
+  returned: with CloudFront
+  type: dict
 warnings_found:
   description: Non-fatal findings of the validation (also emitted as warnings).
   returned: always
