@@ -552,14 +552,6 @@ CHECKS = {
     PREFIX + 'public_well_known_matrix_path': _check_absolute_path,
     PREFIX + 'identifier': _check_identifier,
 }
-TYPES = {
-    'matrix_ketesa_config_menu': list,
-    'matrix_ketesa_config_asManagedUsers_custom': list,
-    'matrix_ketesa_config_asManagedUsers_auto': list,
-    CLIENT + 'org_matrix_msc4143_rtc_foci': list,
-    FILE + 'mautrix_property_fi_mau_bridges': list,
-    FILE + 'support_property_m_contacts': list,
-}
 
 
 def relevant(names):

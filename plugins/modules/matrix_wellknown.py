@@ -51,8 +51,8 @@ options:
     type: dict
   policy_server:
     description:
-      - 'The C(/.well-known/matrix/policy_server) document, as served, announcing a room policy server''s public key,
-        for example C({"public_keys": {"ed25519": "<key>"}}).'
+      - The C(/.well-known/matrix/policy_server) document, as served, announcing a room policy server's public key
+        in C(public_keys.ed25519).
       - C(public_keys.ed25519) is required and must be unpadded standard base64 of a 32-byte ed25519 public key.
         Keys of other algorithms must be namespaced (like C(org.example.algorithm)) and hold a non-empty string.
       - Not written when omitted.
@@ -218,6 +218,12 @@ EXAMPLES = r"""
       support_page: https://example.com/support
     absent:
       - mautrix
+
+- name: Announce a room policy server's public key
+  matrix.wellknown.matrix_wellknown:
+    policy_server:
+      public_keys:
+        ed25519: l8Hft5qXKn1vfHrg3p4+W8gELQVo8N13JkluMfmn2sQ
 """
 
 RETURN = r"""
