@@ -55,17 +55,32 @@ def good_routes():
 
 
 class FakeClient(object):
-    """Answers from a table keyed by (method, url); anything else is a 404. Records every call."""
+    """Answers from a table keyed by (method, url); anything else is a 404. Records every call.
 
-    def __init__(self, routes):
+    Every name has one address unless ``addresses`` maps (host, port) to more; a request
+    through one address is answered from the table keyed by (method, url, address) first.
+    """
+
+    def __init__(self, routes, addresses=None):
         self.routes = routes
+        self.address_table = addresses or {}
         self.calls = []
 
+    def addresses(self, host, port):
+        if (host, port) in self.address_table:
+            answer = self.address_table[(host, port)]
+            if isinstance(answer, Exception):
+                raise answer
+            return [(address, port) for address in answer]
+        return [('192.0.2.1', port)]
+
     def request(self, method, url, headers=None, tls_name=None, host_header=None, connect_host=None, connect_port=None,
-                max_body=None):
+                max_body=None, address=None):
         self.calls.append(dict(method=method, url=url, headers=headers, tls_name=tls_name, host_header=host_header,
-                               connect_host=connect_host, connect_port=connect_port))
-        answer = self.routes.get((method, url), Response(404, 'Not Found', [], b'not found'))
+                               connect_host=connect_host, connect_port=connect_port, address=address))
+        answer = self.routes.get((method, url, address[0] if address else None))
+        if answer is None:
+            answer = self.routes.get((method, url), Response(404, 'Not Found', [], b'not found'))
         if isinstance(answer, Exception):
             raise answer
         answer.url = url
@@ -110,13 +125,13 @@ def test_correct_deployment_has_no_problem():
     result, client, resolver = run()
     assert result['problems'] == []
     assert result['ok'] is True
-    assert result['documents'] == dict(server=SERVER, client=CLIENT, support=SUPPORT)
+    assert result['documents'] == dict(server=SERVER, client=CLIENT, support=SUPPORT, policy_server=None)
     assert result['federation'] == dict(
         method='well-known', server_name='example.com', delegated_server_name='matrix.example.com:443',
         host='matrix.example.com', port=443, tls_name='matrix.example.com', host_header='matrix.example.com:443',
         srv=[], version=VERSION['server'])
     assert result['client'] == dict(base_url='https://matrix.example.com', versions=['v1.11', 'v1.12'],
-                                    identity_server='https://identity.example.com')
+                                    identity_server='https://identity.example.com', auth_issuer=None, rtc_foci=[])
     # host:port in m.server: no SRV lookup at all.
     assert resolver.calls == []
 
