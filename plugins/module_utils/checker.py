@@ -316,7 +316,6 @@ class Checker(object):
         self.certificates = []
         self.server_cache = None
         self.checks = dict((group, []) for group in REPORT_GROUPS)
-        self._served = set()
         self._server_absent = False
 
     # --- bookkeeping -------------------------------------------------------
@@ -367,7 +366,6 @@ class Checker(object):
             server_cache=self.server_cache,
             checks=dict((group, [dict(check=label, verdict=verdict) for label, verdict in checks])
                         for group, checks in self.checks.items()),
-            served=sorted(self._served),
         )
         result['report'] = report_lines(self.server_name, result)
         return result
@@ -483,18 +481,16 @@ class Checker(object):
         cors_severity = ERROR if name == 'client' else WARNING
         try:
             response, hops = self._follow(url, {'Origin': self.origin} if cors else None)
-        except FetchError as exc:
-            self._fetch_failed(name, url, exc, self.host, 443)
-            if name == POLICY_SERVER:
-                self._served.add(name)
+        except (FetchError, _Failure) as exc:
+            if name != POLICY_SERVER:
+                if isinstance(exc, FetchError):
+                    self._fetch_failed(name, url, exc, self.host, 443)
+                else:
+                    self.add(name, ERROR, exc.code, 'The %s document cannot be fetched: %s.' % (name, exc.message))
             return None
-        except _Failure as exc:
-            self.add(name, ERROR, exc.code, 'The %s document cannot be fetched: %s.' % (name, exc.message))
-            self._served.add(name)
+        if name == POLICY_SERVER and (response.status != 200 or detect_html(response)):
+            # Optional: only a document that is there is checked (a catch-all page in its place means "not published").
             return None
-        if name == POLICY_SERVER and response.status == 404 and not hops:
-            return None  # not published: nothing to check
-        self._served.add(name)
         self._ran(name, 'reachable over HTTPS')
         if name == 'server':
             # One document stands for the base domain: its addresses and its certificate.
@@ -664,9 +660,6 @@ class Checker(object):
                      'name; publish a client document with m.homeserver.base_url.' % url)
         elif name == 'support':
             self._ran(name, 'not published (404), which is allowed')
-        elif name == POLICY_SERVER:
-            # Reached through a redirect and then absent: the redirect was the finding.
-            self._ran(name, 'answers 200')
         if name in self.expected:
             self.add(name, ERROR, 'stale-document', 'The %s document is expected but %s answers 404: publish it there.'
                      % (name, url))
@@ -982,15 +975,16 @@ def report_lines(server_name, result):
     federation = result['federation']
     for group in REPORT_GROUPS:
         checks = result['checks'].get(group) or []
-        if group == POLICY_SERVER and group not in result['served']:
-            continue
+        if group == POLICY_SERVER and not checks:
+            continue  # not published
         if group == 'federation':
             target = ('%s -> %s (%s)' % (server_name, _hostport(federation['host'], federation['port']), federation['method'])
                       if federation['host'] else server_name)
             lines.append('federation: %s' % target)
         else:
             state = ''
-            if group not in result['served']:
+            verdicts = dict((check['check'], check['verdict']) for check in checks)
+            if verdicts.get('reachable over HTTPS', ERROR) == ERROR:
                 state = ' (not reached)'
             elif documents.get(group) is None:
                 state = ' (not read)'
