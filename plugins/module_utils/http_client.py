@@ -268,14 +268,14 @@ class Client(object):
     def addresses(self, host, port):
         """Where connections to host:port go, one (address, port) per address; raise FetchError when it does not resolve.
 
-        A matching connect_to rule gives its destination only (resolved when it is a name).
+        A connect_to rule that names another host gives that destination only (its first address when it is a name).
         """
         dest_host, dest_port = self.destination(host, port)
-        remapped = (dest_host, dest_port) != (_bare_host(host), port)
         addresses = self._addresses(dest_host, dest_port)
         if not addresses:
             raise FetchError('dns-error', 'the name %s has no address' % dest_host)
-        if remapped:
+        if dest_host != _bare_host(host):
+            # connect_to named the place to connect to (a rule that keeps the name only changes the port).
             addresses = addresses[:1]
         return [(address, dest_port) for address in addresses]
 

@@ -97,8 +97,9 @@ def site(workdir, ca, session_servers):
              'ctype.example.com', 'loop.example.com', 'badjson.example.com', 'scheme.example.com',
              'badsupport.example.com', 'noversions.example.com', 'srv.example.com', 'huge.example.com',
              'latin1.example.com', 'endless.example.com', 'slow.example.com', 'refused.example.com']
-    cert = ca.issue('sites', names)
-    wrong = ca.issue('wrong', ['wrong.example.net'])
+    # Valid for longer than the checker's warning about expiring certificates (14 days).
+    cert = ca.issue('sites', names, days=90)
+    wrong = ca.issue('wrong', ['wrong.example.net'], days=90)
 
     hosts = {
         'example.com': good(),
@@ -160,12 +161,12 @@ def test_correct_deployment(check, site):
     result = check('example.com')
     assert result['problems'] == []
     assert result['ok'] is True
-    assert result['documents'] == dict(server=SERVER, client=CLIENT, support=SUPPORT)
+    assert result['documents'] == dict(server=SERVER, client=CLIENT, support=SUPPORT, policy_server=None)
     federation = result['federation']
     assert (federation['method'], federation['host'], federation['port']) == ('well-known', 'matrix.example.com', 443)
     assert federation['version'] == FEDERATION_VERSION
     assert result['client'] == dict(base_url='https://matrix.example.com', versions=['v1.11', 'v1.12'],
-                                    identity_server='https://matrix.example.com')
+                                    identity_server='https://matrix.example.com', auth_issuer=None, rtc_foci=[])
 
 
 def test_check_mode_gives_the_same_answer(site, collections):
@@ -236,7 +237,7 @@ def test_unreachable_documents(check, server_name, code):
         assert (name, code) in found(result, 'error')
     assert (None, 'federation-failed') in found(result, 'error')
     assert result['ok'] is False
-    assert result['documents'] == dict(server=None, client=None, support=None)
+    assert result['documents'] == dict(server=None, client=None, support=None, policy_server=None)
 
 
 def test_tls_name_mismatch_says_which_name(check):

@@ -365,7 +365,7 @@ def test_resolver_errors_become_fetch_errors():
     ([], '[2001:db8::1]', [('2001:db8::1', 443)]),
     (['example.com:443:192.0.2.5:8443'], 'example.com', [('192.0.2.5', 8443)]),
     (['example.com:443:both.example.net:8443'], 'example.com', [('127.0.0.1', 8443)]),
-    (['example.com:443::8443'], 'example.com', [('127.0.0.1', 8443)]),
+    (['example.com:443::8443'], 'example.com', [('127.0.0.1', 8443), ('::1', 8443)]),
 ])
 def test_addresses_are_every_address_of_the_name_or_the_connect_to_destination_only(connect_to, host, expected):
     client = Client(connect_to=parse_connect_to(connect_to)[0], resolve=lambda name, port: ['127.0.0.1', '::1'])
