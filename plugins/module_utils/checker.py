@@ -355,10 +355,14 @@ class Checker(object):
         federation = self._check_federation()
         client = self._check_client()
         self._judge_missing_server(federation)
+        documents = dict(self.documents)
+        if not self.checks[POLICY_SERVER]:
+            # Optional and newer than the other three: its key is there only when it is served.
+            del documents[POLICY_SERVER]
         result = dict(
             ok=not any(problem.severity == ERROR for problem in self.problems),
             problems=[problem.as_dict() for problem in self.problems],
-            documents=dict(self.documents),
+            documents=documents,
             federation=federation,
             client=client,
             addresses=list(self.addresses),
@@ -482,13 +486,13 @@ class Checker(object):
         try:
             response, hops = self._follow(url, {'Origin': self.origin} if cors else None)
         except (FetchError, _Failure) as exc:
-            if name != POLICY_SERVER:
+            if name != POLICY_SERVER or name in self.expected:
                 if isinstance(exc, FetchError):
                     self._fetch_failed(name, url, exc, self.host, 443)
                 else:
                     self.add(name, ERROR, exc.code, 'The %s document cannot be fetched: %s.' % (name, exc.message))
             return None
-        if name == POLICY_SERVER and (response.status != 200 or detect_html(response)):
+        if name == POLICY_SERVER and name not in self.expected and (response.status != 200 or detect_html(response)):
             # Optional: only a document that is there is checked (a catch-all page in its place means "not published").
             return None
         self._ran(name, 'reachable over HTTPS')

@@ -182,7 +182,11 @@ problems:
   elements: dict
   contains:
     document:
-      description: The document the problem belongs to (C(server), C(client) or C(support)), or null for federation and DNS.
+      description:
+        - The document the problem belongs to (C(server), C(client), C(support) or C(policy_server)), or null for
+          federation and DNS.
+        - Problems of the base domain as a whole (an address, its certificate) are reported on C(server), those of the
+          C(base_url) host on C(client).
       type: str
       sample: client
     severity:
@@ -278,8 +282,8 @@ server_cache:
   sample: {"source": "max-age", "header": 14400, "seconds": 14400}
 documents:
   description:
-    - The served documents as parsed JSON, keyed C(server), C(client), C(support) and C(policy_server); null when absent
-      or unreadable.
+    - The served documents as parsed JSON, keyed C(server), C(client) and C(support), null when absent or unreadable;
+      C(policy_server) too when it is served.
   returned: always
   type: dict
   sample:
@@ -289,7 +293,6 @@ documents:
       m.homeserver:
         base_url: https://matrix.example.com
     support: null
-    policy_server: null
 federation:
   description: How remote servers reach the server name, and what answered.
   returned: always

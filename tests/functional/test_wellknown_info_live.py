@@ -161,7 +161,7 @@ def test_correct_deployment(check, site):
     result = check('example.com')
     assert result['problems'] == []
     assert result['ok'] is True
-    assert result['documents'] == dict(server=SERVER, client=CLIENT, support=SUPPORT, policy_server=None)
+    assert result['documents'] == dict(server=SERVER, client=CLIENT, support=SUPPORT)
     federation = result['federation']
     assert (federation['method'], federation['host'], federation['port']) == ('well-known', 'matrix.example.com', 443)
     assert federation['version'] == FEDERATION_VERSION
@@ -237,7 +237,7 @@ def test_unreachable_documents(check, server_name, code):
         assert (name, code) in found(result, 'error')
     assert (None, 'federation-failed') in found(result, 'error')
     assert result['ok'] is False
-    assert result['documents'] == dict(server=None, client=None, support=None, policy_server=None)
+    assert result['documents'] == dict(server=None, client=None, support=None)
 
 
 def test_tls_name_mismatch_says_which_name(check):

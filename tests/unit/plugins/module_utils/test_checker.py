@@ -125,7 +125,7 @@ def test_correct_deployment_has_no_problem():
     result, client, resolver = run()
     assert result['problems'] == []
     assert result['ok'] is True
-    assert result['documents'] == dict(server=SERVER, client=CLIENT, support=SUPPORT, policy_server=None)
+    assert result['documents'] == dict(server=SERVER, client=CLIENT, support=SUPPORT)
     assert result['federation'] == dict(
         method='well-known', server_name='example.com', delegated_server_name='matrix.example.com:443',
         host='matrix.example.com', port=443, tls_name='matrix.example.com', host_header='matrix.example.com:443',
@@ -731,6 +731,7 @@ def test_policy_server_absent_is_not_reported(answer):
     result = run(routes)[0]
     assert result['problems'] == []
     assert result['checks']['policy_server'] == []
+    assert 'policy_server' not in result['documents']
     assert not [line for line in result['report'] if line.startswith('policy_server')]
 
 
@@ -801,8 +802,8 @@ def test_name_without_port_and_nothing_on_443_is_an_error():
 
 def test_body_compressed_without_being_asked_names_the_encoding():
     routes = good_routes()
-    routes[('GET', BASE + 'server')] = respond(body=b'\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\xae\x05\x00',
-                                                headers=GOOD_HEADERS + [('Content-Encoding', 'gzip')])
+    compressed = b'\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\xae\x05\x00'
+    routes[('GET', BASE + 'server')] = respond(body=compressed, headers=GOOD_HEADERS + [('Content-Encoding', 'gzip')])
     result = run(routes)[0]
     problems = [problem for problem in result['problems'] if problem['document'] == 'server']
     assert [problem['code'] for problem in problems] == ['content-encoding']
@@ -814,7 +815,7 @@ def test_body_compressed_without_being_asked_names_the_encoding():
 def test_redirect_to_plain_http(name, severity):
     routes = good_routes()
     routes[('GET', BASE + name)] = redirect('http://example.com/%s' % name)
-    routes[('GET', 'http://example.com/%s' % name)] = respond(dict(SERVER=SERVER, client=CLIENT, support=SUPPORT).get(name, SERVER))
+    routes[('GET', 'http://example.com/%s' % name)] = respond({'server': SERVER, 'client': CLIENT, 'support': SUPPORT}[name])
     result = run(routes)[0]
     assert (name, severity, 'insecure-redirect') in codes(result)
 
@@ -851,3 +852,12 @@ def test_report_marks_an_unreachable_document():
     routes[('GET', BASE + 'support')] = FetchError('timeout', 'slow')
     report = run(routes)[0]['report']
     assert 'support: /.well-known/matrix/support (not reached)' in report
+
+
+@pytest.mark.parametrize('answer', [Response(404, 'Not Found', [], b''), FetchError('connection-failed', 'refused')])
+def test_expected_policy_server_that_is_not_served_is_reported(answer):
+    routes = good_routes()
+    routes[('GET', BASE + 'policy_server')] = answer
+    result = run(routes, expected={'policy_server': {'public_keys': {'ed25519': POLICY_KEY}}})[0]
+    assert [problem[0] for problem in codes(result)] == ['policy_server']
+    assert result['ok'] is False
