@@ -17,14 +17,24 @@ whole logic against fakes:
   ``message``; ``resolver.canonical_name(host)`` returns the name behind a
   CNAME, or None.
 
+``client.addresses(host, port)`` gives the (address, port) pairs a connection to
+host:port may use, and ``request(..., address=pair)`` connects to one of them:
+that is how each address of a name is checked on its own.
+
 Every problem carries a stable kebab-case code; docs/checker.md lists them.
+``report_lines(result)`` turns the result into the lines a person reads.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import email.utils
 import json
+import re
+import time
 
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from ansible_collections.matrix.wellknown.plugins.module_utils.documents import (
     ERROR,
@@ -44,7 +54,23 @@ from ansible_collections.matrix.wellknown.plugins.module_utils.http_client impor
 ORIGIN = 'https://matrix-wellknown-check.invalid'
 MAX_REDIRECTS = 10
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
-CORS_DOCUMENTS = ('client', 'support')
+POLICY_SERVER = 'policy_server'
+# The spec's three, then the policy server document (Matrix v1.18), checked only when it is served.
+DOCUMENTS = SPEC_DOCUMENTS + (POLICY_SERVER,)
+CORS_DOCUMENTS = ('client', 'support', POLICY_SERVER)
+# A browser blocks an https page from reading http (mixed content): for the client document that breaks Element Web.
+INSECURE_REDIRECT_ERRORS = ('client',)
+AUTH_METADATA_PATH = '/_matrix/client/v1/auth_metadata'
+MSC2965_KEY = 'org.matrix.msc2965.authentication'
+RTC_FOCI_KEY = 'org.matrix.msc4143.rtc_foci'
+DEFAULT_CACHE_SECONDS = 24 * 3600
+MAX_CACHE_SECONDS = 48 * 3600
+CERTIFICATE_WARNING_DAYS = 14
+# HTML where JSON belongs: a challenge page of a CDN, a CMS page, an error page of a proxy.
+_HTML_START = re.compile(br'\s*(<!doctype html|<html|<head|<body|<title|<!--|<\?xml)', re.IGNORECASE)
+_CHALLENGE_MARKERS = (b'cf-chl', b'challenge-platform', b'just a moment', b'attention required', b'cf-browser-verification',
+                      b'ddos-guard', b'sucuri', b'captcha')
+_CDN_SERVERS = ('cloudflare', 'ddos-guard', 'sucuri', 'akamaighost', 'awselb', 'cloudfront')
 FEDERATION_PORT = 8448
 FEDERATION_VERSION_PATH = '/_matrix/federation/v1/version'
 SRV_SERVICES = ('_matrix-fed._tcp', '_matrix._tcp')
@@ -60,6 +86,31 @@ _FETCH_HINTS = {
     'http-error': 'Make sure port %(port)s of %(host)s speaks HTTPS and the web server or proxy in front of it works.',
     'invalid-url': 'Use an absolute https URL made of plain ASCII.',
 }
+
+# Each problem code belongs to one check; the report prints one line per check that ran.
+CHECK_OF_CODE = {
+    'connection-failed': 'reachable over HTTPS', 'timeout': 'reachable over HTTPS', 'tls-error': 'reachable over HTTPS',
+    'dns-error': 'reachable over HTTPS', 'http-error': 'reachable over HTTPS', 'invalid-url': 'reachable over HTTPS',
+    'dns-library-missing': 'DNS library',
+    'address-failed': 'every address answers alike',
+    'certificate-expiring': 'certificate not about to expire',
+    'redirect-loop': 'redirects', 'too-many-redirects': 'redirects', 'bad-redirect': 'redirects',
+    'insecure-redirect': 'redirects', 'redirected': 'redirects',
+    'http-status': 'answers 200', 'not-found': 'answers 200', 'bot-challenge': 'answers 200',
+    'html-instead-of-json': 'answers 200',
+    'too-large': 'size under 50 KiB', 'content-encoding': 'JSON in UTF-8', 'not-utf8': 'JSON in UTF-8',
+    'invalid-json': 'JSON in UTF-8', 'invalid-document': 'valid per the specification',
+    'stale-document': 'same as expected', 'content-type': 'Content-Type application/json',
+    'cache-control': 'cache lifetime', 'cache-lifetime': 'cache lifetime',
+    'cors-missing': 'CORS', 'cors-missing-on-redirect': 'CORS', 'cors-preflight': 'CORS preflight',
+    'server-document-ignored': 'read by remote servers',
+    'deprecated-srv': 'SRV records', 'srv-target-cname': 'SRV records',
+    'federation-failed': 'federation version endpoint',
+    'versions-failed': 'client versions endpoint', 'identity-server-failed': 'identity server',
+    'auth-metadata-missing': 'OAuth 2.0 server metadata', 'auth-issuer-mismatch': 'OAuth 2.0 server metadata',
+    'rtc-focus-unreachable': 'LiveKit (Element Call)',
+}
+REPORT_GROUPS = SPEC_DOCUMENTS + (POLICY_SERVER, 'federation')
 
 
 class Problem(object):
@@ -146,31 +197,152 @@ def allows_origin(response, origin=ORIGIN):
     return None
 
 
+def family(address):
+    """IPv4 or IPv6, for messages and the returned data."""
+    return 'IPv6' if ':' in address else 'IPv4'
+
+
+def _cache_directives(response):
+    directives = {}
+    for value in response.header_values('Cache-Control'):
+        for part in value.split(','):
+            name, dummy, argument = part.strip().partition('=')
+            if name:
+                directives.setdefault(name.strip().lower(), argument.strip().strip('"'))
+    return directives
+
+
+def cache_lifetime(response, now=None):
+    """How long a remote homeserver keeps the server document, the way Synapse reads the headers.
+
+    Returns dict(source, seconds, header): ``source`` is ``no-store``, ``max-age``,
+    ``expires`` or ``default``; ``seconds`` the lifetime after the specification's
+    24-hour default and 48-hour cap; ``header`` the lifetime the headers ask for
+    (None for the default).
+    """
+    now = time.time() if now is None else now
+    directives = _cache_directives(response)
+    if 'no-store' in directives:
+        return dict(source='no-store', seconds=0, header=0)
+    max_age = directives.get('max-age')
+    if max_age is not None and max_age.isdigit():
+        asked = int(max_age)
+        return dict(source='max-age', seconds=min(asked, MAX_CACHE_SECONDS), header=asked)
+    expires = response.header('Expires')
+    if expires is not None:
+        try:
+            expires_at = email.utils.parsedate_to_datetime(expires).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            # HTTP caches treat an Expires they cannot read as already past.
+            expires_at = None
+        asked = max(int(expires_at - now), 0) if expires_at is not None else 0
+        return dict(source='expires', seconds=min(asked, MAX_CACHE_SECONDS), header=asked)
+    return dict(source='default', seconds=DEFAULT_CACHE_SECONDS, header=None)
+
+
+def _duration(seconds):
+    if seconds >= 86400 and seconds % 3600 == 0:
+        return '%d hours' % (seconds // 3600) if seconds < 3 * 86400 else '%g days' % round(seconds / 86400.0, 1)
+    if seconds >= 3600:
+        return '%g hours' % round(seconds / 3600.0, 1)
+    return '%d seconds' % seconds
+
+
+def detect_html(response):
+    """(code, what) when the answer is HTML where JSON belongs, else None.
+
+    ``bot-challenge`` for the challenge of a CDN or bot protection (Cloudflare's
+    ``cf-mitigated: challenge``, a 403/429/503 page from a CDN's server),
+    ``html-instead-of-json`` for any other HTML page.
+    """
+    media_type = (response.header('Content-Type') or '').split(';')[0].strip().lower()
+    is_html = media_type in ('text/html', 'application/xhtml+xml') or bool(_HTML_START.match(response.body[:512]))
+    mitigated = (response.header('cf-mitigated') or '').strip().lower()
+    server = (response.header('Server') or '').strip().lower()
+    cdn = next((name for name in _CDN_SERVERS if name in server), None)
+    if mitigated:
+        return 'bot-challenge', 'a challenge of Cloudflare (cf-mitigated: %s)' % mitigated
+    if not is_html:
+        return None
+    body = response.body[:16384].lower()
+    if any(marker in body for marker in _CHALLENGE_MARKERS) or (cdn and response.status in (403, 429, 503)):
+        return 'bot-challenge', 'an HTML challenge page%s' % (' of %s (Server: %s)' % (cdn, server) if cdn else '')
+    return 'html-instead-of-json', 'an HTML page (%s)' % ('Content-Type %s' % media_type if media_type else 'no Content-Type')
+
+
+def validate_policy_server(document):
+    """Problems of a policy_server document (Matrix v1.18) as (path, message); [] when it is valid."""
+    if not isinstance(document, dict):
+        return [(None, 'must be a JSON object')]
+    keys = document.get('public_keys')
+    if not isinstance(keys, dict):
+        return [('public_keys', 'must be an object holding the "ed25519" public key of the policy server')]
+    key = keys.get('ed25519')
+    if not isinstance(key, str):
+        return [('public_keys.ed25519', 'must be a string: the unpadded base64 of the 32-byte Ed25519 public key')]
+    if '=' in key:
+        return [('public_keys.ed25519', 'must be unpadded base64 (drop the trailing "=")')]
+    try:
+        raw = base64.b64decode(key + '=' * (-len(key) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return [('public_keys.ed25519', '%r is not base64 (standard alphabet A-Z a-z 0-9 + /)' % key)]
+    if len(raw) != 32:
+        return [('public_keys.ed25519', 'decodes to %d bytes: an Ed25519 public key has 32' % len(raw))]
+    return []
+
+
 class Checker(object):
     """Run every check for one server name; ``run()`` returns the module's result data."""
 
-    def __init__(self, server_name, client, resolver, expected=None, origin=ORIGIN):
+    def __init__(self, server_name, client, resolver, expected=None, origin=ORIGIN,
+                 certificate_warning_days=CERTIFICATE_WARNING_DAYS, now=None):
         problem = check_server_name(server_name)
         if problem:
             raise ValueError('server_name %r %s' % (server_name, problem))
         self.server_name = server_name
         self.host, port = split_server_name(server_name)
         self.port = int(port) if port is not None else None
+        # Remote servers connect straight to a name with a port (or an IP address) and never read the server document.
+        self.explicit = self.port is not None or is_ip_address(self.host)
         self.client = client
         self.resolver = resolver
         self.expected = dict((name, doc) for name, doc in (expected or {}).items() if doc is not None)
         self.origin = origin
+        self.certificate_warning_days = certificate_warning_days
+        self.now = time.time() if now is None else now
         self.problems = []
-        self.documents = dict((name, None) for name in SPEC_DOCUMENTS)
+        self.documents = dict((name, None) for name in DOCUMENTS)
+        self.addresses = []
+        self.certificates = []
+        self.server_cache = None
+        self.checks = dict((group, []) for group in REPORT_GROUPS)
         self._server_absent = False
 
     # --- bookkeeping -------------------------------------------------------
 
     def add(self, document, severity, code, message):
+        if document == 'server' and self.explicit and severity == ERROR:
+            # Nobody reads that document: whatever is wrong with it breaks nothing.
+            severity = WARNING
         for problem in self.problems:
             if (problem.document, problem.code, problem.message) == (document, code, message):
                 return
         self.problems.append(Problem(document, severity, code, message))
+        self._verdict(document or 'federation', CHECK_OF_CODE.get(code, code), severity)
+
+    def _verdict(self, group, label, verdict):
+        """Record that a check ran in a report group, keeping its worst verdict."""
+        checks = self.checks[group]
+        for check in checks:
+            if check[0] == label:
+                if _RANK[verdict] > _RANK[check[1]]:
+                    check[1] = verdict
+                return
+        checks.append([label, verdict])
+
+    def _ran(self, group, *labels):
+        for label in labels:
+            self._verdict(group, label, 'ok')
 
     def _library_missing(self, message):
         # One problem says it all, whichever lookup hit it first.
@@ -178,18 +350,29 @@ class Checker(object):
             self.add(None, ERROR, DNS_LIBRARY_MISSING, message)
 
     def run(self):
-        for name in SPEC_DOCUMENTS:
+        for name in DOCUMENTS:
             self.documents[name] = self._check_document(name)
         federation = self._check_federation()
         client = self._check_client()
         self._judge_missing_server(federation)
-        return dict(
+        documents = dict(self.documents)
+        if not self.checks[POLICY_SERVER]:
+            # Optional and newer than the other three: its key is there only when it is served.
+            del documents[POLICY_SERVER]
+        result = dict(
             ok=not any(problem.severity == ERROR for problem in self.problems),
             problems=[problem.as_dict() for problem in self.problems],
-            documents=dict(self.documents),
+            documents=documents,
             federation=federation,
             client=client,
+            addresses=list(self.addresses),
+            certificates=list(self.certificates),
+            server_cache=self.server_cache,
+            checks=dict((group, [dict(check=label, verdict=verdict) for label, verdict in checks])
+                        for group, checks in self.checks.items()),
         )
+        result['report'] = report_lines(self.server_name, result)
+        return result
 
     # --- HTTP helpers ------------------------------------------------------
 
@@ -225,9 +408,76 @@ class Checker(object):
             self._library_missing(exc.message)
             return
         hint = _FETCH_HINTS.get(exc.code, '') % dict(host=host, port=port)
-        self.add(document, ERROR, exc.code, 'GET %s failed: %s. %s' % (url, exc.message.rstrip('.'), hint))
+        severity = ERROR
+        if self.explicit and document in SPEC_DOCUMENTS:
+            severity = WARNING
+            hint += (' The server name %s has an explicit port (or is an IP address): remote servers never read the '
+                     'documents of %s, and clients ask for the homeserver URL when they cannot read the client '
+                     'document, so this is a warning only.' % (self.server_name, self.host))
+        self.add(document, severity, exc.code, 'GET %s failed: %s. %s' % (url, exc.message.rstrip('.'), hint))
 
-    # --- the three documents -----------------------------------------------
+    # --- every address of a name, and certificates ---------------------------
+
+    def _probe_addresses(self, group, what, url, host, port, reference, **kwargs):
+        """GET url once through each address of host:port; report the addresses that fail while others answer.
+
+        ``reference`` is the status the normal request got (None when it failed):
+        an address answers alike when it gives that status.
+        """
+        try:
+            targets = self.client.addresses(host, port)
+        except FetchError:
+            return  # the normal request already reported the name
+        entries = []
+        if len(targets) == 1:
+            address = targets[0]
+            entries.append(dict(address=address[0], port=address[1], ok=reference is not None,
+                                answer='HTTP %d' % reference if reference is not None else 'failed (see the problems)'))
+        else:
+            for address in targets:
+                try:
+                    response = self.client.request('GET', url, address=address, **kwargs)
+                except FetchError as exc:
+                    entries.append(dict(address=address[0], port=address[1], ok=False, answer=exc.message))
+                    continue
+                if reference is not None and response.status != reference:
+                    entries.append(dict(address=address[0], port=address[1], ok=False,
+                                        answer='%s where the others answer HTTP %d' % (_status(response), reference)))
+                else:
+                    entries.append(dict(address=address[0], port=address[1], ok=True, answer=_status(response)))
+        for entry in entries:
+            entry.update(checked=what, host=host, family=family(entry['address']), url=url)
+            self.addresses.append(entry)
+        failed = [entry for entry in entries if not entry['ok']]
+        if failed and len(failed) < len(entries):
+            self._ran(group, 'every address answers alike')
+            for entry in failed:
+                self.add(group if group != 'federation' else None, ERROR, 'address-failed',
+                         '%s (%s) has %d addresses, and GET %s through the %s address %s fails: %s. Remote servers and '
+                         'clients that pick this address fail while the others work: fix or remove the %s record of %s '
+                         '(or make the web server listen on %s and the firewall let it through).'
+                         % (host, what, len(entries), url, entry['family'], entry['address'], entry['answer'].rstrip('.'),
+                            'AAAA' if entry['family'] == 'IPv6' else 'A', host, entry['address']))
+        elif not failed:
+            self._ran(group, 'every address answers alike')
+
+    def _check_certificate(self, group, what, tls_name, port, response):
+        if response is None or response.not_after is None:
+            return
+        if any(entry['name'] == tls_name and entry['port'] == port for entry in self.certificates):
+            return
+        days = (response.not_after - self.now) / 86400.0
+        not_after = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(response.not_after))
+        self.certificates.append(dict(name=tls_name, port=port, checked=what, not_after=not_after,
+                                      days_left=int(days)))
+        self._ran(group, 'certificate not about to expire')
+        if days < self.certificate_warning_days:
+            self.add(group if group != 'federation' else None, WARNING, 'certificate-expiring',
+                     'The certificate of %s (%s, port %d) expires on %s, in %.1f days: renew it now (is the renewal '
+                     'job, such as certbot\'s timer, running and reloading the web server?); when it expires, remote '
+                     'servers and clients stop connecting.' % (tls_name, what, port, not_after, days))
+
+    # --- the documents -------------------------------------------------------
 
     def _check_document(self, name):
         url = 'https://%s/.well-known/matrix/%s' % (self.host, name)
@@ -235,56 +485,110 @@ class Checker(object):
         cors_severity = ERROR if name == 'client' else WARNING
         try:
             response, hops = self._follow(url, {'Origin': self.origin} if cors else None)
-        except FetchError as exc:
-            self._fetch_failed(name, url, exc, self.host, 443)
+        except (FetchError, _Failure) as exc:
+            if name != POLICY_SERVER or name in self.expected:
+                if isinstance(exc, FetchError):
+                    self._fetch_failed(name, url, exc, self.host, 443)
+                else:
+                    self.add(name, ERROR, exc.code, 'The %s document cannot be fetched: %s.' % (name, exc.message))
             return None
-        except _Failure as exc:
-            self.add(name, ERROR, exc.code, 'The %s document cannot be fetched: %s.' % (name, exc.message))
+        if name == POLICY_SERVER and name not in self.expected and (response.status != 200 or detect_html(response)):
+            # Optional: only a document that is there is checked (a catch-all page in its place means "not published").
             return None
+        self._ran(name, 'reachable over HTTPS')
+        if name == 'server':
+            # One document stands for the base domain: its addresses and its certificate.
+            first = hops[0][1] if hops else response
+            self._probe_addresses('server', 'the base domain, all its documents', url, self.host, 443, first.status)
+            self._check_certificate('server', 'the base domain', self.host, 443, first)
         self._check_hops(name, hops, cors, cors_severity)
         final_url = hops[-1][2] if hops else url
 
         if response.status == 404:
             self._absent(name, final_url)
             return None
+        interception = detect_html(response)
+        if interception and (interception[0] == 'bot-challenge'
+                             or (response.status == 200 and parse_json(response.body)[1])):
+            self._intercepted(name, final_url, response, interception)
+            return None
         if response.status != 200:
             self.add(name, ERROR, 'http-status', '%s answers %s: serve the %s document there with status 200%s.'
                      % (final_url, _status(response), name,
                         ' (or 404 when there is no support information)' if name == 'support' else ''))
             return None
+        self._ran(name, 'answers 200')
 
         self._check_headers(name, final_url, response, cors, cors_severity)
         if response.truncated:
             self.add(name, ERROR, 'too-large', '%s is larger than %d bytes (reading stopped there): Matrix servers read at most '
                      '50 KiB (%d bytes); serve a small document.' % (final_url, len(response.body), MAX_DOCUMENT_BYTES))
             return None
+        self._ran(name, 'size under 50 KiB')
         if len(response.body) >= MAX_DOCUMENT_BYTES:
             self.add(name, ERROR, 'too-large', '%s is %d bytes: Matrix servers read at most 50 KiB (%d bytes); shrink it.'
                      % (final_url, len(response.body), MAX_DOCUMENT_BYTES))
 
+        encoding = (response.header('Content-Encoding') or '').strip()
+        if encoding and encoding.lower() != 'identity':
+            self.add(name, ERROR, 'content-encoding', '%s is sent with Content-Encoding: %s although the request accepted no '
+                     'compression (no Accept-Encoding), so Matrix servers and clients get compressed bytes where JSON '
+                     'belongs: serve the plain file to such requests (nginx: drop "gzip_static always" or the added '
+                     'Content-Encoding header for /.well-known/matrix/; Apache: no forced Content-Encoding).'
+                     % (final_url, encoding))
+            return None
         document, code, detail = parse_json(response.body)
         if code:
             fix = 'save it as UTF-8' if code == 'not-utf8' else 'fix the syntax (python3 -m json.tool FILE shows where)'
             self.add(name, ERROR, code, 'The %s document at %s %s: %s.' % (name, final_url, detail, fix))
             return None
+        self._ran(name, 'JSON in UTF-8', 'valid per the specification')
         # The served size was measured above; the re-serialised size is another number.
-        for finding in validate_document(name, document, check_size=False):
-            where = ' %s' % finding.path if finding.path else ''
-            self.add(name, finding.severity, 'invalid-document', 'The served %s document is invalid:%s %s.'
-                     % (name, where, finding.message.rstrip('.')))
-        if name in self.expected and self.expected[name] != document:
-            self.add(name, ERROR, 'stale-document', 'The %s document served at %s differs from the expected one (%s): '
-                     'replace the copy served there with the current document.'
-                     % (name, final_url, describe_difference(self.expected[name], document)))
+        if name == POLICY_SERVER:
+            findings = [(ERROR, path, message) for path, message in validate_policy_server(document)]
+        else:
+            findings = [(finding.severity, finding.path, finding.message)
+                        for finding in validate_document(name, document, check_size=False)]
+        for severity, path, message in findings:
+            where = ' %s' % path if path else ''
+            self.add(name, severity, 'invalid-document', 'The served %s document is invalid:%s %s.'
+                     % (name, where, message.rstrip('.')))
+        if name in self.expected:
+            self._ran(name, 'same as expected')
+            if self.expected[name] != document:
+                self.add(name, ERROR, 'stale-document', 'The %s document served at %s differs from the expected one (%s): '
+                         'replace the copy served there with the current document.'
+                         % (name, final_url, describe_difference(self.expected[name], document)))
         if cors:
             self._check_preflight(name, url)
         return document
 
+    def _intercepted(self, name, url, response, interception):
+        code, what = interception
+        if code == 'bot-challenge':
+            self.add(name, ERROR, code, '%s answers %s with %s instead of the JSON document: browsers pass such a challenge, '
+                     'Matrix servers and clients cannot. Exempt the path /.well-known/matrix/ from bot protection and '
+                     'challenges (Cloudflare: a WAF custom rule "URI Path starts with /.well-known/matrix/" with the action '
+                     'Skip for all remaining custom rules, Bot Fight Mode and Super Bot Fight Mode, and no "I\'m Under '
+                     'Attack" mode there; other CDNs have the same kind of allow rule).'
+                     % (url, _status(response), what))
+        else:
+            self.add(name, ERROR, code, '%s answers %s with %s instead of the JSON document (a CMS, a catch-all rule or an '
+                     'error page of the proxy answers this path): serve the %s file at /.well-known/matrix/%s before any '
+                     'catch-all rule, as application/json.' % (url, _status(response), what, name, name))
+
     def _check_hops(self, name, hops, cors, cors_severity):
+        if hops:
+            self._ran(name, 'redirects')
         for hop_url, hop, target in hops:
             if hop_url.startswith('https:') and target.startswith('http:'):
-                self.add(name, WARNING, 'insecure-redirect', '%s redirects to plain http (%s): redirect to https only.'
-                         % (hop_url, target))
+                if name in INSECURE_REDIRECT_ERRORS:
+                    self.add(name, ERROR, 'insecure-redirect', '%s redirects to plain http (%s): browsers block an https '
+                             'page from reading it (mixed content), so Element Web cannot read the client document; '
+                             'redirect to https only.' % (hop_url, target))
+                else:
+                    self.add(name, WARNING, 'insecure-redirect', '%s redirects to plain http (%s): redirect to https only.'
+                             % (hop_url, target))
             if cors:
                 why = allows_origin(hop, self.origin)
                 if why:
@@ -300,6 +604,7 @@ class Checker(object):
     def _check_headers(self, name, url, response, cors, cors_severity):
         content_type = response.header('Content-Type')
         media_type = (content_type or '').split(';')[0].strip().lower()
+        self._ran(name, 'Content-Type application/json', 'cache lifetime')
         if media_type != 'application/json':
             self.add(name, WARNING, 'content-type', '%s is served with %s: serve it as Content-Type: application/json (the '
                      'file has no extension, so web servers guess; in nginx use default_type application/json).'
@@ -308,16 +613,35 @@ class Checker(object):
             self.add(name, WARNING, 'cache-control', '%s has no Cache-Control header: add one such as '
                      'Cache-Control: max-age=3600 so servers and clients know how long to cache it '
                      '(remote servers otherwise keep the server document for 24 hours).' % url)
+        if name == 'server':
+            self._check_cache_lifetime(url, response)
         if cors:
+            self._ran(name, 'CORS')
             why = allows_origin(response, self.origin)
             if why:
                 self.add(name, cors_severity, 'cors-missing', '%s %s for a cross-origin GET: add the header '
                          'Access-Control-Allow-Origin: * (browser clients such as Element Web cannot read it otherwise).'
                          % (url, why))
 
+    def _check_cache_lifetime(self, url, response):
+        lifetime = cache_lifetime(response, self.now)
+        self.server_cache = lifetime
+        header = '; '.join(response.header_values('Cache-Control')) or 'Expires: %s' % response.header('Expires')
+        if lifetime['seconds'] == 0:
+            self.add('server', WARNING, 'cache-lifetime', '%s is sent with %s, so remote servers do not keep it: they '
+                     'fetch it again for almost every request to this server (Synapse at least every 5 minutes), and '
+                     'federation fails whenever the base domain does; let them cache it (Cache-Control: max-age=3600 '
+                     'or more).' % (url, 'Cache-Control: %s' % header if lifetime['source'] != 'expires' else header))
+        elif lifetime['header'] is not None and lifetime['header'] > MAX_CACHE_SECONDS:
+            self.add('server', WARNING, 'cache-lifetime', '%s asks to be cached for %s (%s), but remote servers keep the '
+                     'server document at most 48 hours (the specification\'s cap): set at most max-age=%d, so the '
+                     'lifetime you plan for (for example before moving the homeserver) is the one applied.'
+                     % (url, _duration(lifetime['header']), header, MAX_CACHE_SECONDS))
+
     def _check_preflight(self, name, url):
         headers = {'Origin': self.origin, 'Access-Control-Request-Method': 'GET'}
         fix = 'answer OPTIONS with 204 (or 200) and the headers %s' % CORS_HEADERS_HINT
+        self._ran(name, 'CORS preflight')
         try:
             response = self.client.request('OPTIONS', url, headers=headers)
         except FetchError as exc:
@@ -338,6 +662,8 @@ class Checker(object):
         elif name == 'client':
             self.add(name, WARNING, 'not-found', '%s answers 404: clients then have to guess the homeserver URL from the server '
                      'name; publish a client document with m.homeserver.base_url.' % url)
+        elif name == 'support':
+            self._ran(name, 'not published (404), which is allowed')
         if name in self.expected:
             self.add(name, ERROR, 'stale-document', 'The %s document is expected but %s answers 404: publish it there.'
                      % (name, url))
@@ -372,6 +698,7 @@ class Checker(object):
                 self.add(None, ERROR, 'dns-error', 'The SRV lookup of %s failed: %s. Remote servers cannot tell whether '
                          'federation is delegated by SRV; fix the name server.' % (record_name, message))
                 continue
+            self._ran('federation', 'SRV records')
             if not records:
                 continue
             for record in records:
@@ -393,7 +720,7 @@ class Checker(object):
         result = dict(method=None, server_name=self.server_name, delegated_server_name=None, host=None, port=None,
                       tls_name=None, host_header=None, srv=[], version=None)
         host, port = self.host, self.port
-        if port is not None or is_ip_address(host):
+        if self.explicit:
             result['method'] = 'explicit'
             targets = [(host, port or FEDERATION_PORT)]
             tls_name, host_header = host, self.server_name
@@ -431,12 +758,16 @@ class Checker(object):
             failures.append((target_host, target_port, error))
         else:
             result['host'], result['port'] = targets[0]
+        self._ran('federation', 'federation version endpoint')
         hint = self._federation_hint(result)
         for target_host, target_port, error in failures:
             severity = WARNING if result['version'] is not None else ERROR
             self.add(None, severity, 'federation-failed', 'Federation to %s fails: GET %s on %s (certificate for %s, Host %s) %s. %s'
                      % (self.server_name, FEDERATION_VERSION_PATH, _hostport(target_host, target_port), tls_name,
                         host_header, error, hint))
+        url = 'https://%s%s' % (_hostport(result['host'], result['port']), FEDERATION_VERSION_PATH)
+        self._probe_addresses('federation', 'the federation target', url, result['host'], result['port'],
+                              200 if result['version'] is not None else None, tls_name=tls_name, host_header=host_header)
         return result
 
     def _federation_hint(self, result):
@@ -464,6 +795,7 @@ class Checker(object):
             if exc.code == DNS_LIBRARY_MISSING:
                 self._library_missing(exc.message)
             return 'failed: %s' % exc.message
+        self._check_certificate('federation', 'the federation target %s' % _hostport(host, port), tls_name, port, response)
         if response.status != 200:
             return 'answered %s instead of 200' % _status(response)
         if response.truncated:
@@ -477,7 +809,12 @@ class Checker(object):
         return None
 
     def _judge_missing_server(self, federation):
-        if not self._server_absent or federation['method'] in ('srv', 'explicit'):
+        if not self._server_absent:
+            return
+        if federation['method'] in ('srv', 'explicit'):
+            self._ran('server', 'not published (404), which is fine: %s' % (
+                'an SRV record delegates federation' if federation['method'] == 'srv'
+                else 'the server name has an explicit port'))
             return
         url = 'https://%s/.well-known/matrix/server' % self.host
         if federation['version'] is not None:
@@ -502,15 +839,15 @@ class Checker(object):
         return url
 
     def _get_json(self, url):
-        """GET url following redirects; return (response, None) or (None, why it failed)."""
+        """GET url following redirects; return (response, hops, None) or (None, None, why it failed)."""
         try:
-            response, dummy = self._follow(url)
+            response, hops = self._follow(url)
         except (FetchError, _Failure) as exc:
-            return None, exc.message
-        return response, None
+            return None, None, exc.message
+        return response, hops, None
 
     def _check_client(self):
-        result = dict(base_url=None, versions=None, identity_server=None)
+        result = dict(base_url=None, versions=None, identity_server=None, auth_issuer=None, rtc_foci=[])
         document = self.documents['client']
         if not isinstance(document, dict):
             return result
@@ -522,13 +859,28 @@ class Checker(object):
         if identity:
             result['identity_server'] = identity
             self._check_identity_server(identity)
+        authentication = document.get(MSC2965_KEY)
+        if base_url and isinstance(authentication, dict) and isinstance(authentication.get('issuer'), str):
+            result['auth_issuer'] = self._check_auth_metadata(base_url, authentication['issuer'])
+        foci = document.get(RTC_FOCI_KEY)
+        for focus in foci if isinstance(foci, list) else []:
+            if isinstance(focus, dict) and isinstance(focus.get('livekit_service_url'), str):
+                result['rtc_foci'].append(self._check_livekit(focus['livekit_service_url']))
         return result
 
     def _check_versions(self, base_url):
         url = base_url.rstrip('/') + '/_matrix/client/versions'
         fix = ('clients stop here: make %s answer with a JSON object holding a "versions" list (is the homeserver running '
                'and proxied under that base_url?), or fix m.homeserver.base_url' % url)
-        response, why = self._get_json(url)
+        self._ran('client', 'client versions endpoint')
+        response, hops, why = self._get_json(url)
+        parts = urlsplit(url)
+        if parts.scheme == 'https':
+            first = hops[0][1] if hops else response
+            port = parts.port or 443
+            self._probe_addresses('client', 'the homeserver of m.homeserver.base_url', url, parts.hostname, port,
+                                  first.status if first is not None else None)
+            self._check_certificate('client', 'the homeserver of m.homeserver.base_url', parts.hostname, port, first)
         if response is None:
             self.add('client', ERROR, 'versions-failed', 'GET %s failed: %s; %s.' % (url, why, fix))
             return None
@@ -549,9 +901,111 @@ class Checker(object):
         url = base_url.rstrip('/') + '/_matrix/identity/v2'
         fix = ('clients refuse to continue when the identity server does not answer: make %s answer 200, or remove '
                'm.identity_server from the client document' % url)
-        response, why = self._get_json(url)
+        self._ran('client', 'identity server')
+        response, dummy, why = self._get_json(url)
         if response is None:
             self.add('client', ERROR, 'identity-server-failed', 'GET %s failed: %s; %s.' % (url, why, fix))
         elif response.status != 200:
             self.add('client', ERROR, 'identity-server-failed', 'GET %s answered %s: %s.'
                      % (url, _status(response), fix))
+
+    def _check_auth_metadata(self, base_url, issuer):
+        """Compare the issuer of the client document with the one of auth_metadata; return the latter (or None)."""
+        url = base_url.rstrip('/') + AUTH_METADATA_PATH
+        self._ran('client', 'OAuth 2.0 server metadata')
+        missing = ('clients since Matrix v1.15 read the OAuth 2.0 server metadata there, and the %s key of the client '
+                   'document is the deprecated way to announce it: make the homeserver (or the authentication service '
+                   'behind it, such as MAS) answer %s with the issuer %s' % (MSC2965_KEY, AUTH_METADATA_PATH, issuer))
+        response, dummy, why = self._get_json(url)
+        if response is None:
+            self.add('client', WARNING, 'auth-metadata-missing', 'GET %s failed: %s; %s.' % (url, why, missing))
+            return None
+        if response.status != 200:
+            self.add('client', WARNING, 'auth-metadata-missing', 'GET %s answered %s: %s.' % (url, _status(response), missing))
+            return None
+        value, code, detail = parse_json(response.body) if not response.truncated else (None, 'too-large', 'is too large')
+        served = value.get('issuer') if isinstance(value, dict) else None
+        if code or not isinstance(served, str):
+            self.add('client', WARNING, 'auth-metadata-missing', 'The answer to GET %s %s: %s.'
+                     % (url, detail if code else 'has no "issuer" string', missing))
+            return None
+        if served != issuer:
+            slash = (' (they differ only in the trailing "/", and issuers are compared exactly)'
+                     if served.rstrip('/') == issuer.rstrip('/') else '')
+            self.add('client', ERROR, 'auth-issuer-mismatch', 'The client document announces the issuer %s in %s, but %s '
+                     'gives the issuer %s%s: clients that read one or the other log in against different servers, or '
+                     'refuse; set %s.issuer to %s (or fix the issuer the homeserver announces).'
+                     % (issuer, MSC2965_KEY, url, served, slash, MSC2965_KEY, served))
+        return served
+
+    def _check_livekit(self, url):
+        """GET a livekit_service_url of rtc_foci: any answer below 500 over HTTPS will do."""
+        self._ran('client', 'LiveKit (Element Call)')
+        fix = ('Element Call cannot start calls through this focus: make the LiveKit JWT service answer at %s over HTTPS '
+               '(or fix livekit_service_url in %s)' % (url, RTC_FOCI_KEY))
+        entry = dict(livekit_service_url=url, ok=False, answer=None)
+        problem, plain = check_http_url(url)
+        if problem or plain:
+            entry['answer'] = 'not an https URL'
+            self.add('client', WARNING, 'rtc-focus-unreachable', 'The livekit_service_url %r %s: %s.'
+                     % (url, problem or 'is plain http, which browsers block on an https page', fix))
+            return entry
+        response, dummy, why = self._get_json(url)
+        if response is None:
+            entry['answer'] = why
+            self.add('client', WARNING, 'rtc-focus-unreachable', 'GET %s failed: %s; %s.' % (url, why, fix))
+        elif response.status >= 500:
+            entry['answer'] = _status(response)
+            self.add('client', WARNING, 'rtc-focus-unreachable', 'GET %s answered %s: %s.' % (url, _status(response), fix))
+        else:
+            entry.update(ok=True, answer=_status(response))
+        return entry
+
+
+_RANK = {'ok': 0, WARNING: 1, ERROR: 2}
+_VERDICT_WORDS = {'ok': 'ok', WARNING: 'WARNING', ERROR: 'ERROR'}
+
+
+def _plural(count, word):
+    return '%d %s%s' % (count, word, '' if count == 1 else 's')
+
+
+def report_lines(server_name, result):
+    """The lines of a report for people: per group (server, client, support, policy_server, federation) one line per
+    check with its verdict, each problem under its check with what to change, then a summary."""
+    lines = ['Matrix discovery of %s' % server_name]
+    problems = result['problems']
+    documents = result['documents']
+    federation = result['federation']
+    for group in REPORT_GROUPS:
+        checks = result['checks'].get(group) or []
+        if group == POLICY_SERVER and not checks:
+            continue  # not published
+        if group == 'federation':
+            target = ('%s -> %s (%s)' % (server_name, _hostport(federation['host'], federation['port']), federation['method'])
+                      if federation['host'] else server_name)
+            lines.append('federation: %s' % target)
+        else:
+            state = ''
+            verdicts = dict((check['check'], check['verdict']) for check in checks)
+            if verdicts.get('reachable over HTTPS', ERROR) == ERROR:
+                state = ' (not reached)'
+            elif documents.get(group) is None:
+                state = ' (not read)'
+            lines.append('%s: /.well-known/matrix/%s%s' % (group, group, state))
+        group_problems = [problem for problem in problems if (problem['document'] or 'federation') == group]
+        for label, verdict in [(check['check'], check['verdict']) for check in checks]:
+            lines.append('  %-8s %s' % (_VERDICT_WORDS[verdict], label))
+            for problem in group_problems:
+                if CHECK_OF_CODE.get(problem['code'], problem['code']) == label:
+                    lines.append('           - [%s] %s' % (problem['code'], problem['message']))
+    errors = len([problem for problem in problems if problem['severity'] == ERROR])
+    warnings = len(problems) - errors
+    if errors:
+        verdict = 'BROKEN: Matrix servers or clients fail; fix the errors above'
+    elif warnings:
+        verdict = 'works, with warnings worth fixing'
+    else:
+        verdict = 'everything checked works'
+    lines.append('Summary: %s, %s: %s.' % (_plural(errors, 'error'), _plural(warnings, 'warning'), verdict))
+    return lines

@@ -59,13 +59,15 @@ class FetchError(Exception):
 class Response(object):
     """What a server answered: status, headers, and at most ``max_body`` bytes of the body."""
 
-    def __init__(self, status, reason, headers, body, truncated=False, url=None):
+    def __init__(self, status, reason, headers, body, truncated=False, url=None, not_after=None):
         self.status = status
         self.reason = reason
         self.headers = list(headers)
         self.body = body
         self.truncated = truncated
         self.url = url
+        # When the server's certificate stops being valid (seconds since the epoch), for https with verification.
+        self.not_after = not_after
 
     def header(self, name):
         """The first value of a header (case-insensitive), or None."""
@@ -182,6 +184,16 @@ def system_addresses(host, port):
     return addresses
 
 
+def _not_after(sock):
+    """The end of validity of a verified peer certificate (seconds since the epoch), or None when unknown."""
+    try:
+        # Without verification Python gives no parsed certificate: nothing to read then.
+        value = (sock.getpeercert() or {}).get('notAfter')
+        return ssl.cert_time_to_seconds(value) if value else None
+    except (ValueError, ssl.SSLError):
+        return None
+
+
 class _DeadlineReader(io.RawIOBase):
     """Raw reads from a socket that never wait past the request's deadline."""
 
@@ -253,13 +265,28 @@ class Client(object):
                 return target
         return host, port
 
+    def addresses(self, host, port):
+        """Where connections to host:port go, one (address, port) per address; raise FetchError when it does not resolve.
+
+        A connect_to rule that names another host gives that destination only (its first address when it is a name).
+        """
+        dest_host, dest_port = self.destination(host, port)
+        addresses = self._addresses(dest_host, dest_port)
+        if not addresses:
+            raise FetchError('dns-error', 'the name %s has no address' % dest_host)
+        if dest_host != _bare_host(host):
+            # connect_to named the place to connect to (a rule that keeps the name only changes the port).
+            addresses = addresses[:1]
+        return [(address, dest_port) for address in addresses]
+
     def request(self, method, url, headers=None, tls_name=None, host_header=None, connect_host=None,
-                connect_port=None, max_body=None):
+                connect_port=None, max_body=None, address=None):
         """Send one request and return a Response; raise FetchError when no HTTP answer came.
 
         ``url`` gives the scheme, the name (SNI, certificate, Host) and the path.
         ``connect_host``/``connect_port`` send the connection elsewhere (SRV
         targets); connect_to rules then apply to that destination.
+        ``address`` (IP, port), from addresses(), connects exactly there instead.
         ``tls_name`` and ``host_header`` override what the URL implies.
         """
         try:
@@ -284,15 +311,22 @@ class Client(object):
             lines.append('%s: %s' % (name, value))
         payload = ('\r\n'.join(lines) + '\r\n\r\n').encode('ascii')
 
-        dest_host, dest_port = self.destination(connect_host or host, connect_port or port)
+        if address is not None:
+            dest_host, dest_port = address
+        else:
+            dest_host, dest_port = self.destination(connect_host or host, connect_port or port)
         deadline = time.monotonic() + self.timeout
         where = '%s:%d' % (dest_host if ':' not in dest_host else '[%s]' % dest_host, dest_port)
         sock = self._connect(dest_host, dest_port, deadline, where)
         try:
+            not_after = None
             if parts.scheme == 'https':
                 sock = self._handshake(sock, tls_name or host, deadline, where)
-            return self._exchange(sock, method, payload, deadline, where, url,
-                                  self.max_body if max_body is None else max_body)
+                not_after = _not_after(sock)
+            response = self._exchange(sock, method, payload, deadline, where, url,
+                                      self.max_body if max_body is None else max_body)
+            response.not_after = not_after
+            return response
         except FetchError:
             raise
         except Exception as exc:  # pylint: disable=broad-except

@@ -21,6 +21,15 @@ description:
     Signing keys are not verified.
   - Calls C(/_matrix/client/versions) under C(m.homeserver.base_url) of the client document, and
     C(/_matrix/identity/v2) under C(m.identity_server.base_url) when present.
+  - Checks each address (A and AAAA) of the base domain, of the federation target and of the C(base_url) host on its
+    own, with the same TLS name, C(Host) and certificate check, and reports an address that fails while others answer.
+  - Recognises a challenge page of a CDN or bot protection (Cloudflare's C(cf-mitigated), HTML from a CDN) and any
+    HTML page served in place of JSON; reports the cache lifetime remote servers apply to the server document, and
+    certificates that expire within O(certificate_warning_days).
+  - Checks the newer discovery surfaces when they are present, C(/.well-known/matrix/policy_server) (Matrix v1.18),
+    C(/_matrix/client/v1/auth_metadata) (Matrix v1.15) when the client document announces
+    C(org.matrix.msc2965.authentication), and each C(livekit_service_url) of C(org.matrix.msc4143.rtc_foci).
+  - RV(report) holds the same findings as lines for people; the playbook C(matrix.wellknown.check) prints them.
   - Read-only. Findings are returned in RV(problems) and never fail the task; the task fails only for invalid options.
     Use RV(ok) in an M(ansible.builtin.assert) to fail a play on errors.
   - The checks run on the host the module runs on; run it on C(localhost) (or a host outside the web server) to see
@@ -72,6 +81,12 @@ options:
     type: list
     elements: str
     default: []
+  certificate_warning_days:
+    description:
+      - A certificate of the base domain, the homeserver of C(base_url) or the federation target that expires within
+        this many days is a C(certificate-expiring) warning. An expired one is a C(tls-error).
+    type: int
+    default: 14
   expected:
     description:
       - The documents that should be served, to catch stale copies (for example a hand-copied file on the base domain
@@ -87,6 +102,9 @@ options:
         type: dict
       support:
         description: The expected C(/.well-known/matrix/support) document.
+        type: dict
+      policy_server:
+        description: The expected C(/.well-known/matrix/policy_server) document.
         type: dict
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -138,6 +156,10 @@ EXAMPLES = r"""
   register: matrix_discovery
   delegate_to: localhost
 
+- name: Print the report, one line per check
+  ansible.builtin.debug:
+    msg: "{{ matrix_discovery.report }}"
+
 - name: Look up SRV records with a given name server
   matrix.wellknown.matrix_wellknown_info:
     server_name: example.org
@@ -160,7 +182,11 @@ problems:
   elements: dict
   contains:
     document:
-      description: The document the problem belongs to (C(server), C(client) or C(support)), or null for federation and DNS.
+      description:
+        - The document the problem belongs to (C(server), C(client), C(support) or C(policy_server)), or null for
+          federation and DNS.
+        - Problems of the base domain as a whole (an address, its certificate) are reported on C(server), those of the
+          C(base_url) host on C(client).
       type: str
       sample: client
     severity:
@@ -184,8 +210,80 @@ problems:
       message: >-
         https://example.com/.well-known/matrix/client has no Access-Control-Allow-Origin header for a cross-origin GET:
         add the header Access-Control-Allow-Origin: * (browser clients such as Element Web cannot read it otherwise).
+report:
+  description:
+    - The findings as lines for people, grouped by C(server), C(client), C(support), C(policy_server) (when served) and
+      C(federation), one line per check with its verdict (C(ok), C(WARNING), C(ERROR)), each problem under its check,
+      and a summary line last.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - Matrix discovery of example.com
+    - "server: /.well-known/matrix/server"
+    - "  ok       reachable over HTTPS"
+    - "Summary: 0 errors, 0 warnings: everything checked works."
+checks:
+  description: The checks that ran, per group (C(server), C(client), C(support), C(policy_server), C(federation)), in order.
+  returned: always
+  type: dict
+  sample:
+    server: [{"check": "reachable over HTTPS", "verdict": "ok"}]
+addresses:
+  description:
+    - One entry per address checked, for the base domain, the federation target and the C(base_url) host.
+      With one address (or a C(connect_to) entry) the normal request stands for it.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    checked:
+      description: What the name is, such as C(the federation target).
+      type: str
+    host:
+      description: The name resolved.
+      type: str
+    address:
+      description: The IP address connected to.
+      type: str
+    family:
+      description: C(IPv4) or C(IPv6).
+      type: str
+    port:
+      description: The port connected to.
+      type: int
+    url:
+      description: The URL requested through that address.
+      type: str
+    ok:
+      description: Whether the address answered as the name does.
+      type: bool
+    answer:
+      description: The status it answered, or why it failed.
+      type: str
+  sample:
+    - {"checked": "the base domain, all its documents", "host": "example.com", "address": "2001:db8::1", "family": "IPv6",
+       "port": 443, "url": "https://example.com/.well-known/matrix/server", "ok": false,
+       "answer": "cannot connect to [2001:db8::1]:443 (2001:db8::1): Connection refused"}
+certificates:
+  description: The certificates seen (with verification on), each with C(name), C(port), C(checked), C(not_after) and C(days_left).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {"name": "example.com", "port": 443, "checked": "the base domain", "not_after": "2027-01-30T12:00:00Z", "days_left": 61}
+server_cache:
+  description:
+    - How long remote homeservers keep the server document, read from its headers as Synapse does. C(source) is
+      C(no-store), C(max-age), C(expires) or C(default) (no header, 24 hours); C(header) the seconds the headers ask for;
+      C(seconds) the lifetime applied after the specification's 48-hour cap. Null when no server document was read.
+  returned: always
+  type: dict
+  sample: {"source": "max-age", "header": 14400, "seconds": 14400}
 documents:
-  description: The served documents as parsed JSON, keyed C(server), C(client), C(support); null when absent or unreadable.
+  description:
+    - The served documents as parsed JSON, keyed C(server), C(client) and C(support), null when absent or unreadable;
+      C(policy_server) too when it is served.
   returned: always
   type: dict
   sample:
@@ -267,10 +365,23 @@ client:
       description: C(m.identity_server.base_url), or null.
       type: str
       sample: https://vector.im
+    auth_issuer:
+      description:
+        - The C(issuer) of C(/_matrix/client/v1/auth_metadata), when the client document announces
+          C(org.matrix.msc2965.authentication) and the endpoint answers; else null.
+      type: str
+      sample: https://auth.example.com/
+    rtc_foci:
+      description: Each C(livekit_service_url) of C(org.matrix.msc4143.rtc_foci), with C(ok) and C(answer).
+      type: list
+      elements: dict
+      sample: [{"livekit_service_url": "https://rtc.example.com/livekit/jwt", "ok": true, "answer": "HTTP 404 Not Found"}]
   sample:
     base_url: https://matrix.example.com
     versions: ["v1.11", "v1.12"]
     identity_server: null
+    auth_issuer: null
+    rtc_foci: []
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -289,11 +400,13 @@ def main():
             ca_path=dict(type='path'),
             validate_certs=dict(type='bool', default=True),
             timeout=dict(type='float', default=10),
+            certificate_warning_days=dict(type='int', default=14),
             nameservers=dict(type='list', elements='str', default=[]),
             expected=dict(type='dict', options=dict(
                 server=dict(type='dict'),
                 client=dict(type='dict'),
                 support=dict(type='dict'),
+                policy_server=dict(type='dict'),
             )),
         ),
         supports_check_mode=True,
@@ -304,6 +417,8 @@ def main():
         module.fail_json(msg='server_name %r %s' % (params['server_name'], problem))
     if not params['timeout'] > 0:
         module.fail_json(msg='timeout must be a number of seconds greater than 0, not %r' % params['timeout'])
+    if params['certificate_warning_days'] < 0:
+        module.fail_json(msg='certificate_warning_days must be 0 or more, not %r' % params['certificate_warning_days'])
     rules, errors = parse_connect_to(params['connect_to'])
     nameservers, more_errors = parse_nameservers(params['nameservers'])
     errors.extend(more_errors)
@@ -316,7 +431,8 @@ def main():
                         timeout=params['timeout'], resolve=resolver.addresses)
     except (OSError, ValueError) as exc:
         module.fail_json(msg='ca_path %s cannot be loaded as PEM CA certificates: %s' % (params['ca_path'], exc))
-    result = Checker(params['server_name'], client, resolver, params['expected']).run()
+    result = Checker(params['server_name'], client, resolver, params['expected'],
+                     certificate_warning_days=params['certificate_warning_days']).run()
     module.exit_json(changed=False, **result)
 
 

@@ -92,6 +92,9 @@ def test_self_check_passes_when_the_base_domain_serves_the_generated_documents(d
     result = play('--tags', 'self-check')
     assert result.returncode == 0, result.stdout
     assert 'Check Matrix discovery of the base domain' in result.stdout
+    # The report lines are printed: a verdict per check, and the summary.
+    assert '"client: /.well-known/matrix/client",' in result.stdout
+    assert '"Summary: 0 errors, ' in result.stdout
     assert 'Write the /.well-known/matrix documents' not in result.stdout  # --tags self-check runs the check alone
 
 
@@ -102,6 +105,7 @@ def test_self_check_fails_on_a_stale_document_listing_the_problem(deployment):
     result = play('--tags', 'self-check', matrix_homeserver_url='https://chat.example.com')
     assert result.returncode != 0
     assert 'stale-document on client' in result.stdout, result.stdout
+    assert '"           - [stale-document] The client document served at ' in result.stdout
     assert (well_known / 'client').read_bytes() == before
 
 

@@ -97,8 +97,9 @@ def site(workdir, ca, session_servers):
              'ctype.example.com', 'loop.example.com', 'badjson.example.com', 'scheme.example.com',
              'badsupport.example.com', 'noversions.example.com', 'srv.example.com', 'huge.example.com',
              'latin1.example.com', 'endless.example.com', 'slow.example.com', 'refused.example.com']
-    cert = ca.issue('sites', names)
-    wrong = ca.issue('wrong', ['wrong.example.net'])
+    # Valid for longer than the checker's warning about expiring certificates (14 days).
+    cert = ca.issue('sites', names, days=90)
+    wrong = ca.issue('wrong', ['wrong.example.net'], days=90)
 
     hosts = {
         'example.com': good(),
@@ -165,7 +166,7 @@ def test_correct_deployment(check, site):
     assert (federation['method'], federation['host'], federation['port']) == ('well-known', 'matrix.example.com', 443)
     assert federation['version'] == FEDERATION_VERSION
     assert result['client'] == dict(base_url='https://matrix.example.com', versions=['v1.11', 'v1.12'],
-                                    identity_server='https://matrix.example.com')
+                                    identity_server='https://matrix.example.com', auth_issuer=None, rtc_foci=[])
 
 
 def test_check_mode_gives_the_same_answer(site, collections):

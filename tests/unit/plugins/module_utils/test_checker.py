@@ -55,17 +55,32 @@ def good_routes():
 
 
 class FakeClient(object):
-    """Answers from a table keyed by (method, url); anything else is a 404. Records every call."""
+    """Answers from a table keyed by (method, url); anything else is a 404. Records every call.
 
-    def __init__(self, routes):
+    Every name has one address unless ``addresses`` maps (host, port) to more; a request
+    through one address is answered from the table keyed by (method, url, address) first.
+    """
+
+    def __init__(self, routes, addresses=None):
         self.routes = routes
+        self.address_table = addresses or {}
         self.calls = []
 
+    def addresses(self, host, port):
+        if (host, port) in self.address_table:
+            answer = self.address_table[(host, port)]
+            if isinstance(answer, Exception):
+                raise answer
+            return [(address, port) for address in answer]
+        return [('192.0.2.1', port)]
+
     def request(self, method, url, headers=None, tls_name=None, host_header=None, connect_host=None, connect_port=None,
-                max_body=None):
+                max_body=None, address=None):
         self.calls.append(dict(method=method, url=url, headers=headers, tls_name=tls_name, host_header=host_header,
-                               connect_host=connect_host, connect_port=connect_port))
-        answer = self.routes.get((method, url), Response(404, 'Not Found', [], b'not found'))
+                               connect_host=connect_host, connect_port=connect_port, address=address))
+        answer = self.routes.get((method, url, address[0] if address else None))
+        if answer is None:
+            answer = self.routes.get((method, url), Response(404, 'Not Found', [], b'not found'))
         if isinstance(answer, Exception):
             raise answer
         answer.url = url
@@ -116,7 +131,7 @@ def test_correct_deployment_has_no_problem():
         host='matrix.example.com', port=443, tls_name='matrix.example.com', host_header='matrix.example.com:443',
         srv=[], version=VERSION['server'])
     assert result['client'] == dict(base_url='https://matrix.example.com', versions=['v1.11', 'v1.12'],
-                                    identity_server='https://identity.example.com')
+                                    identity_server='https://identity.example.com', auth_issuer=None, rtc_foci=[])
     # host:port in m.server: no SRV lookup at all.
     assert resolver.calls == []
 
@@ -520,3 +535,329 @@ def test_parse_json(body, value, code):
 def test_checker_refuses_invalid_server_names(server_name):
     with pytest.raises(ValueError, match='server_name'):
         Checker(server_name, FakeClient({}), FakeResolver())
+
+
+# --- every address of a name ------------------------------------------------------
+
+def test_an_address_that_fails_while_the_other_answers_is_reported_with_its_family():
+    routes = good_routes()
+    routes[('GET', BASE + 'server', '2001:db8::1')] = FetchError('connection-failed', 'cannot connect to [2001:db8::1]:443')
+    addresses = {('example.com', 443): ['192.0.2.1', '2001:db8::1']}
+    client = FakeClient(routes, addresses)
+    result = Checker('example.com', client, FakeResolver()).run()
+    assert codes(result) == [('server', 'error', 'address-failed')]
+    message = result['problems'][0]['message']
+    assert 'IPv6 address 2001:db8::1' in message and 'AAAA record of example.com' in message
+    assert [(entry['address'], entry['family'], entry['ok']) for entry in result['addresses'] if entry['host'] == 'example.com'] \
+        == [('192.0.2.1', 'IPv4', True), ('2001:db8::1', 'IPv6', False)]
+    # Each address got the same request: same URL, through that address.
+    probes = [call for call in client.calls if call['address'] is not None]
+    assert [(call['url'], call['address']) for call in probes] == [(BASE + 'server', ('192.0.2.1', 443)),
+                                                                   (BASE + 'server', ('2001:db8::1', 443))]
+
+
+def test_an_address_answering_another_status_fails_and_federation_addresses_are_checked_with_the_tls_name():
+    routes = good_routes()
+    url = 'https://matrix.example.com:443' + FEDERATION
+    routes[('GET', url, '192.0.2.8')] = respond(status=404)
+    client = FakeClient(routes, {('matrix.example.com', 443): ['192.0.2.7', '192.0.2.8']})
+    result = Checker('example.com', client, FakeResolver()).run()
+    assert codes(result) == [(None, 'error', 'address-failed')]
+    assert 'HTTP 404' in result['problems'][0]['message']
+    probes = [call for call in client.calls if call['address'] is not None and call['url'] == url]
+    assert len(probes) == 2
+    assert {(call['tls_name'], call['host_header']) for call in probes} == {('matrix.example.com', 'matrix.example.com:443')}
+
+
+def test_client_base_url_addresses_are_checked():
+    routes = good_routes()
+    routes[('GET', 'https://matrix.example.com/_matrix/client/versions', '192.0.2.9')] = FetchError('timeout', 'no answer')
+    client = FakeClient(routes, {('matrix.example.com', 443): ['192.0.2.7', '192.0.2.9']})
+    routes[('GET', 'https://matrix.example.com:443' + FEDERATION, '192.0.2.9')] = respond(VERSION)
+    result = Checker('example.com', client, FakeResolver()).run()
+    assert codes(result) == [('client', 'error', 'address-failed')]
+
+
+def test_all_addresses_failing_is_the_normal_error_only():
+    routes = good_routes()
+    for address in ('192.0.2.1', '2001:db8::1'):
+        routes[('GET', 'https://matrix.example.com:443' + FEDERATION, address)] = FetchError('connection-failed', 'refused')
+    routes[('GET', 'https://matrix.example.com:443' + FEDERATION)] = FetchError('connection-failed', 'refused')
+    client = FakeClient(routes, {('matrix.example.com', 443): ['192.0.2.1', '2001:db8::1']})
+    result = Checker('example.com', client, FakeResolver()).run()
+    assert (None, 'error', 'federation-failed') in codes(result)
+    assert 'address-failed' not in [problem['code'] for problem in result['problems']]
+
+
+# --- HTML where JSON belongs --------------------------------------------------------
+
+CHALLENGE_HTML = b'<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>cf-chl</body></html>'
+
+
+@pytest.mark.parametrize('answer, expected', [
+    (respond(status=403, headers=[('cf-mitigated', 'challenge'), ('Content-Type', 'text/html')], body=CHALLENGE_HTML),
+     ('client', 'error', 'bot-challenge')),
+    (respond(status=503, headers=[('Server', 'cloudflare'), ('Content-Type', 'text/html; charset=UTF-8')],
+             body=b'<html><body>Checking your browser</body></html>'), ('client', 'error', 'bot-challenge')),
+    (respond(status=200, headers=[('Content-Type', 'text/html')], body=b'<!doctype html><title>Welcome</title>'),
+     ('client', 'error', 'html-instead-of-json')),
+    (respond(status=200, headers=GOOD_HEADERS, body=b'\n<html>home page</html>'), ('client', 'error', 'html-instead-of-json')),
+    (respond(status=502, headers=[('Content-Type', 'text/html')], body=b'<html>Bad Gateway</html>'),
+     ('client', 'error', 'http-status')),
+])
+def test_html_in_place_of_json_is_recognised(answer, expected):
+    routes = good_routes()
+    routes[('GET', BASE + 'client')] = answer
+    result = run(routes)[0]
+    assert [problem for problem in codes(result) if problem[1] == 'error'] == [expected]
+    if expected[2] == 'bot-challenge':
+        assert '/.well-known/matrix/' in result['problems'][0]['message']
+        assert 'Skip' in result['problems'][0]['message']
+
+
+# --- cache lifetime of the server document ----------------------------------------------
+
+NOW = 1800000000.0
+
+
+@pytest.mark.parametrize('headers, lifetime', [
+    ([('Cache-Control', 'max-age=3600')], dict(source='max-age', seconds=3600, header=3600)),
+    ([('Cache-Control', 'public, max-age="600"')], dict(source='max-age', seconds=600, header=600)),
+    ([('Cache-Control', 'max-age=604800')], dict(source='max-age', seconds=172800, header=604800)),
+    ([('Cache-Control', 'no-store, max-age=3600')], dict(source='no-store', seconds=0, header=0)),
+    ([('Cache-Control', 'max-age=0')], dict(source='max-age', seconds=0, header=0)),
+    ([('Expires', 'Fri, 15 Jan 2027 09:20:00 GMT')], dict(source='expires', seconds=7200, header=7200)),
+    ([('Expires', '0')], dict(source='expires', seconds=0, header=0)),
+    ([], dict(source='default', seconds=86400, header=None)),
+])
+def test_cache_lifetime(headers, lifetime):
+    # Two hours before the Expires date above.
+    assert checker.cache_lifetime(Response(200, 'OK', headers, b'{}'), now=1800004800.0 - 7200) == lifetime
+
+
+@pytest.mark.parametrize('cache, warned', [
+    ('max-age=3600', False),
+    ('max-age=172800', False),
+    ('max-age=0', True),
+    ('no-store', True),
+    ('max-age=604800', True),
+])
+def test_server_document_cache_lifetime_warnings(cache, warned):
+    routes = good_routes()
+    routes[('GET', BASE + 'server')] = respond(SERVER, headers=without(GOOD_HEADERS, 'Cache-Control') + [('Cache-Control', cache)])
+    result = run(routes)[0]
+    assert codes(result) == ([('server', 'warning', 'cache-lifetime')] if warned else [])
+    assert result['server_cache']['seconds'] == min(checker.cache_lifetime(routes[('GET', BASE + 'server')])['header'], 172800)
+
+
+# --- certificates ---------------------------------------------------------------------
+
+@pytest.mark.parametrize('days_left, warning_days, warned', [(3, 14, True), (30, 14, False), (3, 0, False), (20, 30, True)])
+def test_certificates_about_to_expire(days_left, warning_days, warned):
+    routes = good_routes()
+    answer = routes[('GET', 'https://matrix.example.com:443' + FEDERATION)]
+    answer.not_after = NOW + days_left * 86400 + 60
+    client = FakeClient(routes)
+    result = Checker('example.com', client, FakeResolver(), certificate_warning_days=warning_days, now=NOW).run()
+    assert codes(result) == ([(None, 'warning', 'certificate-expiring')] if warned else [])
+    assert result['certificates'] == [dict(name='matrix.example.com', port=443, checked='the federation target matrix.example.com:443',
+                                           not_after=checker.time.strftime('%Y-%m-%dT%H:%M:%SZ',
+                                                                           checker.time.gmtime(answer.not_after)),
+                                           days_left=days_left)]
+
+
+def test_base_domain_and_homeserver_certificates_are_reported_on_their_documents():
+    routes = good_routes()
+    routes[('GET', BASE + 'server')].not_after = NOW + 86400
+    routes[('GET', 'https://matrix.example.com/_matrix/client/versions')].not_after = NOW + 2 * 86400
+    result = Checker('example.com', FakeClient(routes), FakeResolver(), now=NOW).run()
+    assert codes(result) == [('server', 'warning', 'certificate-expiring'), ('client', 'warning', 'certificate-expiring')]
+
+
+# --- policy server ---------------------------------------------------------------------
+
+POLICY_KEY = 'l8Hft5qXKn1vfHrg3p4+W8gELQVo8N13JkluMfmn2sQ'
+
+
+@pytest.mark.parametrize('document, text', [
+    ({'public_keys': {'ed25519': POLICY_KEY}}, None),
+    ({'public_keys': {'ed25519': POLICY_KEY + '='}}, 'unpadded'),
+    ({'public_keys': {'ed25519': POLICY_KEY[:-4]}}, '29 bytes'),
+    ({'public_keys': {'ed25519': 'not base64!'}}, 'not base64'),
+    ({'public_keys': {'ed25519': 42}}, 'must be a string'),
+    ({'public_keys': {}}, 'must be a string'),
+    ({'public_key': POLICY_KEY}, 'public_keys'),
+    ([], 'JSON object'),
+])
+def test_validate_policy_server(document, text):
+    problems = checker.validate_policy_server(document)
+    if text is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and text in ' '.join(str(part) for part in problems[0])
+
+
+def _policy_routes(document, headers=None):
+    routes = good_routes()
+    routes[('GET', BASE + 'policy_server')] = respond(document, headers=headers)
+    routes[('OPTIONS', BASE + 'policy_server')] = respond(status=204)
+    return routes
+
+
+def test_policy_server_document_is_checked_when_served():
+    result = run(_policy_routes({'public_keys': {'ed25519': POLICY_KEY}}))[0]
+    assert result['problems'] == []
+    assert result['documents']['policy_server'] == {'public_keys': {'ed25519': POLICY_KEY}}
+    assert [check['check'] for check in result['checks']['policy_server']][:2] == ['reachable over HTTPS', 'answers 200']
+
+
+@pytest.mark.parametrize('routes, expected', [
+    (_policy_routes({'public_keys': {'ed25519': 'AAAA'}}), [('policy_server', 'error', 'invalid-document')]),
+    (_policy_routes({'public_keys': {'ed25519': POLICY_KEY}}, headers=without(GOOD_HEADERS, 'Access-Control-Allow-Origin')),
+     [('policy_server', 'warning', 'cors-missing')]),
+])
+def test_policy_server_problems(routes, expected):
+    assert codes(run(routes)[0]) == expected
+
+
+@pytest.mark.parametrize('answer', [
+    Response(404, 'Not Found', [], b''),
+    respond(status=200, headers=[('Content-Type', 'text/html')], body=b'<html>catch-all</html>'),
+    FetchError('timeout', 'slow'),
+])
+def test_policy_server_absent_is_not_reported(answer):
+    routes = good_routes()
+    routes[('GET', BASE + 'policy_server')] = answer
+    result = run(routes)[0]
+    assert result['problems'] == []
+    assert result['checks']['policy_server'] == []
+    assert 'policy_server' not in result['documents']
+    assert not [line for line in result['report'] if line.startswith('policy_server')]
+
+
+# --- OAuth 2.0 metadata and LiveKit ----------------------------------------------------
+
+AUTH_URL = 'https://matrix.example.com/_matrix/client/v1/auth_metadata'
+
+
+def _client_with(**extra):
+    routes = good_routes()
+    routes[('GET', BASE + 'client')] = respond(dict(CLIENT, **extra))
+    return routes
+
+
+@pytest.mark.parametrize('answer, expected', [
+    (respond({'issuer': 'https://auth.example.com/'}), []),
+    (respond({'issuer': 'https://other.example.com/'}), [('client', 'error', 'auth-issuer-mismatch')]),
+    (respond({'issuer': 'https://auth.example.com'}), [('client', 'error', 'auth-issuer-mismatch')]),
+    (Response(404, 'Not Found', [], b''), [('client', 'warning', 'auth-metadata-missing')]),
+    (respond({'authorization_endpoint': 'https://auth.example.com/authorize'}), [('client', 'warning', 'auth-metadata-missing')]),
+    (FetchError('connection-failed', 'refused'), [('client', 'warning', 'auth-metadata-missing')]),
+])
+def test_auth_metadata_issuer(answer, expected):
+    routes = _client_with(**{'org.matrix.msc2965.authentication': {'issuer': 'https://auth.example.com/'}})
+    routes[('GET', AUTH_URL)] = answer
+    result = run(routes)[0]
+    assert codes(result) == expected
+    if expected and expected[0][2] == 'auth-issuer-mismatch':
+        assert 'org.matrix.msc2965.authentication.issuer' in result['problems'][0]['message']
+
+
+def test_no_auth_metadata_request_without_the_key():
+    dummy, client, dummy = run()
+    assert AUTH_URL not in [call['url'] for call in client.calls]
+
+
+@pytest.mark.parametrize('url, answer, expected', [
+    ('https://rtc.example.com/livekit/jwt', Response(404, 'Not Found', [], b''), []),
+    ('https://rtc.example.com/livekit/jwt', FetchError('connection-failed', 'refused'), [('client', 'warning', 'rtc-focus-unreachable')]),
+    ('https://rtc.example.com/livekit/jwt', Response(502, 'Bad Gateway', [], b''), [('client', 'warning', 'rtc-focus-unreachable')]),
+    ('http://rtc.example.com/livekit/jwt', None, [('client', 'warning', 'rtc-focus-unreachable')]),
+])
+def test_livekit_service_urls(url, answer, expected):
+    routes = _client_with(**{'org.matrix.msc4143.rtc_foci': [{'type': 'livekit', 'livekit_service_url': url}]})
+    if answer is not None:
+        routes[('GET', url)] = answer
+    result = run(routes)[0]
+    assert codes(result) == expected
+    assert [focus['ok'] for focus in result['client']['rtc_foci']] == [not expected]
+
+
+# --- issue 12: explicit ports, compressed bodies, mixed content ------------------------------
+
+def test_name_with_port_and_nothing_on_443_is_ok_with_warnings():
+    routes = dict((key, FetchError('connection-failed', 'refused')) for key in good_routes() if key[1].startswith(BASE))
+    routes[('GET', 'https://example.com:8448' + FEDERATION)] = respond(VERSION)
+    result = run(routes, 'example.com:8448')[0]
+    assert codes(result) == [(name, 'warning', 'connection-failed') for name in ('server', 'client', 'support')]
+    assert result['ok'] is True
+    assert 'explicit port' in result['problems'][0]['message']
+
+
+def test_name_without_port_and_nothing_on_443_is_an_error():
+    routes = good_routes()
+    routes[('GET', BASE + 'client')] = FetchError('connection-failed', 'refused')
+    assert ('client', 'error', 'connection-failed') in codes(run(routes)[0])
+
+
+def test_body_compressed_without_being_asked_names_the_encoding():
+    routes = good_routes()
+    compressed = b'\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\xae\x05\x00'
+    routes[('GET', BASE + 'server')] = respond(body=compressed, headers=GOOD_HEADERS + [('Content-Encoding', 'gzip')])
+    result = run(routes)[0]
+    problems = [problem for problem in result['problems'] if problem['document'] == 'server']
+    assert [problem['code'] for problem in problems] == ['content-encoding']
+    assert 'Content-Encoding: gzip' in problems[0]['message']
+    assert 'UTF-8' not in problems[0]['message']
+
+
+@pytest.mark.parametrize('name, severity', [('client', 'error'), ('support', 'warning'), ('server', 'warning')])
+def test_redirect_to_plain_http(name, severity):
+    routes = good_routes()
+    routes[('GET', BASE + name)] = redirect('http://example.com/%s' % name)
+    routes[('GET', 'http://example.com/%s' % name)] = respond({'server': SERVER, 'client': CLIENT, 'support': SUPPORT}[name])
+    result = run(routes)[0]
+    assert (name, severity, 'insecure-redirect') in codes(result)
+
+
+# --- the report ----------------------------------------------------------------------------
+
+def test_report_of_a_correct_deployment():
+    report = run()[0]['report']
+    assert report[0] == 'Matrix discovery of example.com'
+    headers = [line.split(':')[0] for line in report if not line.startswith(' ')]
+    assert headers == ['Matrix discovery of example.com', 'server', 'client', 'support', 'federation', 'Summary']
+    assert report[-1] == 'Summary: 0 errors, 0 warnings: everything checked works.'
+    assert not [line for line in report if 'WARNING' in line or 'ERROR' in line]
+
+
+def test_report_puts_each_problem_under_its_check_in_its_group():
+    routes = good_routes()
+    routes[('GET', BASE + 'client')] = respond(CLIENT, headers=without(GOOD_HEADERS, 'Access-Control-Allow-Origin'))
+    routes[('GET', BASE + 'server')] = respond(SERVER, headers=without(GOOD_HEADERS, 'Content-Type'))
+    result = run(routes)[0]
+    report = result['report']
+    client = report.index('client: /.well-known/matrix/client')
+    cors = report.index('  ERROR    CORS')
+    assert client < cors < report.index('support: /.well-known/matrix/support')
+    assert report[cors + 1].startswith('           - [cors-missing] ')
+    content_type = report.index('  WARNING  Content-Type application/json')
+    assert content_type < client
+    assert report[-1] == 'Summary: 1 error, 1 warning: BROKEN: Matrix servers or clients fail; fix the errors above.'
+    assert len([line for line in report if line.startswith('           - [')]) == len(result['problems'])
+
+
+def test_report_marks_an_unreachable_document():
+    routes = good_routes()
+    routes[('GET', BASE + 'support')] = FetchError('timeout', 'slow')
+    report = run(routes)[0]['report']
+    assert 'support: /.well-known/matrix/support (not reached)' in report
+
+
+@pytest.mark.parametrize('answer', [Response(404, 'Not Found', [], b''), FetchError('connection-failed', 'refused')])
+def test_expected_policy_server_that_is_not_served_is_reported(answer):
+    routes = good_routes()
+    routes[('GET', BASE + 'policy_server')] = answer
+    result = run(routes, expected={'policy_server': {'public_keys': {'ed25519': POLICY_KEY}}})[0]
+    assert [problem[0] for problem in codes(result)] == ['policy_server']
+    assert result['ok'] is False

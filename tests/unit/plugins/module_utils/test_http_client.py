@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from ansible_collections.matrix.wellknown.plugins.module_utils import http_client
 from ansible_collections.matrix.wellknown.plugins.module_utils import resolver as resolver_module
 from ansible_collections.matrix.wellknown.plugins.module_utils.http_client import (
     Client,
@@ -355,3 +356,55 @@ def test_resolver_errors_become_fetch_errors():
     with pytest.raises(FetchError) as info:
         Client(resolve=resolve).request('GET', 'http://nowhere.example.com/')
     assert (info.value.code, info.value.message) == ('dns-error', 'the name nowhere.example.com does not exist')
+
+
+# --- each address on its own, certificate expiry ------------------------------------------
+
+@pytest.mark.parametrize('connect_to, host, expected', [
+    ([], 'example.com', [('127.0.0.1', 443), ('::1', 443)]),
+    ([], '[2001:db8::1]', [('2001:db8::1', 443)]),
+    (['example.com:443:192.0.2.5:8443'], 'example.com', [('192.0.2.5', 8443)]),
+    (['example.com:443:both.example.net:8443'], 'example.com', [('127.0.0.1', 8443)]),
+    (['example.com:443::8443'], 'example.com', [('127.0.0.1', 8443), ('::1', 8443)]),
+])
+def test_addresses_are_every_address_of_the_name_or_the_connect_to_destination_only(connect_to, host, expected):
+    client = Client(connect_to=parse_connect_to(connect_to)[0], resolve=lambda name, port: ['127.0.0.1', '::1'])
+    assert client.addresses(host, 443) == expected
+
+
+def test_addresses_of_a_name_without_address_is_a_dns_error():
+    with pytest.raises(FetchError) as info:
+        Client(resolve=lambda name, port: []).addresses('example.com', 443)
+    assert info.value.code == 'dns-error'
+
+
+def test_request_through_one_address_keeps_the_name_in_host():
+    def resolve(host, port):
+        raise AssertionError('must not resolve')
+
+    payload = b'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}'
+    with tcp_server(answer(payload)) as (port, requests):
+        # A connect_to rule for the name must not apply either: the address is where the request goes.
+        rules = parse_connect_to(['example.com:80:192.0.2.1:1'])[0]
+        response = Client(connect_to=rules, resolve=resolve).request('GET', 'http://example.com/x', address=('127.0.0.1', port))
+    assert response.status == 200
+    assert b'\r\nHost: example.com\r\n' in requests[0]
+    assert response.not_after is None  # plain http has no certificate
+
+
+class FakeTlsSocket(object):
+    def __init__(self, certificate):
+        self.certificate = certificate
+
+    def getpeercert(self):
+        return self.certificate
+
+
+@pytest.mark.parametrize('certificate, expected', [
+    ({'notAfter': 'Jan 15 09:20:00 2027 GMT'}, 1800004800),
+    ({}, None),
+    (None, None),
+    ({'notAfter': 'garbage'}, None),
+])
+def test_not_after_of_the_peer_certificate(certificate, expected):
+    assert http_client._not_after(FakeTlsSocket(certificate)) == expected

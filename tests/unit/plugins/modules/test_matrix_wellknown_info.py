@@ -20,8 +20,9 @@ class FakeChecker(object):
 
     created = []
 
-    def __init__(self, server_name, client, resolver, expected=None):
-        FakeChecker.created.append(dict(server_name=server_name, client=client, resolver=resolver, expected=expected))
+    def __init__(self, server_name, client, resolver, expected=None, certificate_warning_days=None):
+        FakeChecker.created.append(dict(server_name=server_name, client=client, resolver=resolver, expected=expected,
+                                        certificate_warning_days=certificate_warning_days))
 
     def run(self):
         return dict(RESULT)
@@ -47,10 +48,11 @@ def test_runs_the_checker_and_never_changes_anything(check_mode):
     assert created['expected'] is None
     assert created['client'].timeout == 10.0
     assert created['resolver'].nameservers == []
+    assert created['certificate_warning_days'] == 14
 
 
 def test_options_reach_the_client_and_resolver():
-    result, failed = run(dict(server_name='example.com:8448', timeout=2.5, validate_certs=False,
+    result, failed = run(dict(server_name='example.com:8448', timeout=2.5, validate_certs=False, certificate_warning_days=30,
                               connect_to=['example.com:443:127.0.0.1:8443'], nameservers=['127.0.0.1:5353'],
                               expected=dict(client={'m.homeserver': {'base_url': 'https://matrix.example.com'}})))
     assert not failed
@@ -62,12 +64,14 @@ def test_options_reach_the_client_and_resolver():
     assert created['resolver'].timeout == 2.5
     assert created['expected']['client'] == {'m.homeserver': {'base_url': 'https://matrix.example.com'}}
     assert created['expected']['server'] is None
+    assert created['certificate_warning_days'] == 30
 
 
 @pytest.mark.parametrize('args, text', [
     (dict(server_name='https://example.com'), 'server_name'),
     (dict(server_name='example.com:99999'), 'server_name'),
     (dict(server_name='example.com', timeout=0), 'timeout'),
+    (dict(server_name='example.com', certificate_warning_days=-1), 'certificate_warning_days'),
     (dict(server_name='example.com', connect_to=['example.com:443:127.0.0.1']), 'connect_to'),
     (dict(server_name='example.com', connect_to=['example.com:443:127.0.0.1:x']), 'CONNECT_PORT'),
     (dict(server_name='example.com', nameservers=['dns.example.com']), 'nameservers'),
