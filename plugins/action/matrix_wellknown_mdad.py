@@ -17,14 +17,13 @@ def template_variables(templar, role, variables):
 
 
 def module_arguments(planned):
-    """The arguments of matrix_wellknown for a plan: its documents, its web server config, stale configs."""
+    """The arguments of matrix_wellknown for a plan: its documents (none for a proxy: the module then leaves the
+    documents' directory alone), its web server config, stale configs."""
     arguments = {'remove_configs': planned['remove_configs']}
     documents = planned['documents']
     if documents is not None:
         arguments.update((key, documents[key]) for key in ('path', 'documents', 'absent', 'mode', 'directory_mode'))
         arguments.update((key, documents[key]) for key in ('owner', 'group') if documents[key] is not None)
-    else:
-        arguments['path'] = None
     site = planned['site']
     if site is not None:
         arguments['webserver'] = {
