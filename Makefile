@@ -75,9 +75,11 @@ molecule: test-deps system-deps collection
 
 ## make bench: the fleet benchmark (1 to 300 hosts, under 20 minutes); make bench-quick: 1 and 30 hosts.
 bench: test-deps collection
+	pip install -q -r benchmarks/requirements.txt
 	python benchmarks/run.py --collections-path "$(COLLECTIONS)"
 
 bench-quick: test-deps collection
+	pip install -q -r benchmarks/requirements.txt
 	python benchmarks/run.py --quick --collections-path "$(COLLECTIONS)"
 
 changelog: test-deps
