@@ -15,8 +15,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent.parent
 EXAMPLE_VARS = REPO / 'examples' / 'host_vars' / 'matrix.example.com' / 'vars.yml'
 WELL_KNOWN = Path('matrix', 'static-files', 'public', '.well-known', 'matrix')
-# Where playbooks/role_webserver.yml writes each host's nginx config.
-WEBSERVER_CONFIG = Path('matrix', 'static-files', 'matrix-static-files.conf')
+# Where playbooks/role_webserver.yml writes each host's nginx config, in the run's output directory.
+WEBSERVER_CONFIG = '%s-matrix-static-files.conf'
 
 
 def host_names(size):
@@ -82,4 +82,4 @@ def compare_outputs(left, right, size):
 
 def missing_configs(output, size):
     """Hosts without a web server config (role_webserver) in ``output``."""
-    return [host for host in host_names(size) if not (output / host / WEBSERVER_CONFIG).is_file()]
+    return [host for host in host_names(size) if not (output / (WEBSERVER_CONFIG % host)).is_file()]

@@ -121,6 +121,8 @@ def execute(steps, runner, inventories, workdir):
         out = workdir / 'out' / step.variant
         if step.fresh and out.exists():
             shutil.rmtree(out)
+        # Where role_webserver writes its configs: a directory that exists, as /etc/nginx/conf.d does on a host.
+        out.mkdir(parents=True, exist_ok=True)
         label = 'first' if step.fresh else 'steady'
         result = runner.run('%s-%d-%s' % (step.variant, step.size, label), playbook(step.variant), inventories[step.size], out)
         result['repeat'] = step.repeat

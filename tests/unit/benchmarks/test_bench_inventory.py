@@ -61,7 +61,5 @@ def test_differences_in_bytes_modes_and_names_are_problems(tmp_path):
 
 
 def test_missing_configs_names_the_hosts_without_one(tmp_path):
-    config = tmp_path / 'm001.example.com' / 'matrix' / 'static-files' / 'matrix-static-files.conf'
-    config.parent.mkdir(parents=True)
-    config.write_text('server {}\n')
+    (tmp_path / 'm001.example.com-matrix-static-files.conf').write_text('server {}\n')
     assert missing_configs(tmp_path, 2) == ['m002.example.com']
