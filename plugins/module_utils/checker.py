@@ -113,6 +113,13 @@ CHECK_OF_CODE = {
 REPORT_GROUPS = SPEC_DOCUMENTS + (POLICY_SERVER, 'federation')
 
 
+def check_label(document, code):
+    """The check a problem belongs to, as the report names it."""
+    if document is None and code == 'dns-error':
+        return 'SRV records'  # the only DNS failure without a document is an SRV lookup
+    return CHECK_OF_CODE.get(code, code)
+
+
 class Problem(object):
     """One thing wrong with the setup, for the module's ``problems`` list."""
 
@@ -328,7 +335,7 @@ class Checker(object):
             if (problem.document, problem.code, problem.message) == (document, code, message):
                 return
         self.problems.append(Problem(document, severity, code, message))
-        self._verdict(document or 'federation', CHECK_OF_CODE.get(code, code), severity)
+        self._verdict(document or 'federation', check_label(document, code), severity)
 
     def _verdict(self, group, label, verdict):
         """Record that a check ran in a report group, keeping its worst verdict."""
@@ -997,7 +1004,7 @@ def report_lines(server_name, result):
         for label, verdict in [(check['check'], check['verdict']) for check in checks]:
             lines.append('  %-8s %s' % (_VERDICT_WORDS[verdict], label))
             for problem in group_problems:
-                if CHECK_OF_CODE.get(problem['code'], problem['code']) == label:
+                if check_label(problem['document'], problem['code']) == label:
                     lines.append('           - [%s] %s' % (problem['code'], problem['message']))
     errors = len([problem for problem in problems if problem['severity'] == ERROR])
     warnings = len(problems) - errors

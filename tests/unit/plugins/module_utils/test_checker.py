@@ -861,3 +861,14 @@ def test_expected_policy_server_that_is_not_served_is_reported(answer):
     result = run(routes, expected={'policy_server': {'public_keys': {'ed25519': POLICY_KEY}}})[0]
     assert [problem[0] for problem in codes(result)] == ['policy_server']
     assert result['ok'] is False
+
+
+def test_report_puts_an_srv_lookup_failure_under_the_srv_check():
+    routes = good_routes()
+    routes[('GET', BASE + 'server')] = Response(404, 'Not Found', [], b'')
+    routes[('GET', 'https://example.com:8448' + FEDERATION)] = respond(VERSION)
+    resolver = FakeResolver(errors={'_matrix-fed._tcp.example.com': DnsError('dns-error', 'SERVFAIL')})
+    report = run(routes, resolver=resolver)[0]['report']
+    srv = report.index('  ERROR    SRV records')
+    assert report[srv + 1].startswith('           - [dns-error] The SRV lookup of _matrix-fed._tcp.example.com failed')
+    assert report.index('federation: example.com -> example.com:8448 (fallback)') < srv
