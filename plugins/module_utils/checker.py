@@ -27,8 +27,6 @@ Every problem carries a stable kebab-case code; docs/checker.md lists them.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import email.utils
 import json
 import re
@@ -275,27 +273,6 @@ def detect_html(response):
     if any(marker in body for marker in _CHALLENGE_MARKERS) or (cdn and response.status in (403, 429, 503)):
         return 'bot-challenge', 'an HTML challenge page%s' % (' of %s (Server: %s)' % (cdn, server) if cdn else '')
     return 'html-instead-of-json', 'an HTML page (%s)' % ('Content-Type %s' % media_type if media_type else 'no Content-Type')
-
-
-def validate_policy_server(document):
-    """Problems of a policy_server document (Matrix v1.18) as (path, message); [] when it is valid."""
-    if not isinstance(document, dict):
-        return [(None, 'must be a JSON object')]
-    keys = document.get('public_keys')
-    if not isinstance(keys, dict):
-        return [('public_keys', 'must be an object holding the "ed25519" public key of the policy server')]
-    key = keys.get('ed25519')
-    if not isinstance(key, str):
-        return [('public_keys.ed25519', 'must be a string: the unpadded base64 of the 32-byte Ed25519 public key')]
-    if '=' in key:
-        return [('public_keys.ed25519', 'must be unpadded base64 (drop the trailing "=")')]
-    try:
-        raw = base64.b64decode(key + '=' * (-len(key) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        return [('public_keys.ed25519', '%r is not base64 (standard alphabet A-Z a-z 0-9 + /)' % key)]
-    if len(raw) != 32:
-        return [('public_keys.ed25519', 'decodes to %d bytes: an Ed25519 public key has 32' % len(raw))]
-    return []
 
 
 class Checker(object):
@@ -551,11 +528,8 @@ class Checker(object):
             return None
         self._ran(name, 'JSON in UTF-8', 'valid per the specification')
         # The served size was measured above; the re-serialised size is another number.
-        if name == POLICY_SERVER:
-            findings = [(ERROR, path, message) for path, message in validate_policy_server(document)]
-        else:
-            findings = [(finding.severity, finding.path, finding.message)
-                        for finding in validate_document(name, document, check_size=False)]
+        findings = [(finding.severity, finding.path, finding.message)
+                    for finding in validate_document(name, document, check_size=False)]
         for severity, path, message in findings:
             where = ' %s' % path if path else ''
             self.add(name, severity, 'invalid-document', 'The served %s document is invalid:%s %s.'

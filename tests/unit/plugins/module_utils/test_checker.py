@@ -679,24 +679,6 @@ def test_base_domain_and_homeserver_certificates_are_reported_on_their_documents
 POLICY_KEY = 'l8Hft5qXKn1vfHrg3p4+W8gELQVo8N13JkluMfmn2sQ'
 
 
-@pytest.mark.parametrize('document, text', [
-    ({'public_keys': {'ed25519': POLICY_KEY}}, None),
-    ({'public_keys': {'ed25519': POLICY_KEY + '='}}, 'unpadded'),
-    ({'public_keys': {'ed25519': POLICY_KEY[:-4]}}, '29 bytes'),
-    ({'public_keys': {'ed25519': 'not base64!'}}, 'not base64'),
-    ({'public_keys': {'ed25519': 42}}, 'must be a string'),
-    ({'public_keys': {}}, 'must be a string'),
-    ({'public_key': POLICY_KEY}, 'public_keys'),
-    ([], 'JSON object'),
-])
-def test_validate_policy_server(document, text):
-    problems = checker.validate_policy_server(document)
-    if text is None:
-        assert problems == []
-    else:
-        assert len(problems) == 1 and text in ' '.join(str(part) for part in problems[0])
-
-
 def _policy_routes(document, headers=None):
     routes = good_routes()
     routes[('GET', BASE + 'policy_server')] = respond(document, headers=headers)
