@@ -25,7 +25,7 @@ options:
   path:
     description:
       - Directory the documents are written to. It is created, with missing parents, when absent.
-      - Must be absolute: a relative path is refused.
+      - Must be absolute; a relative path is refused.
     type: path
     default: /matrix/static-files/public/.well-known/matrix
   server:
