@@ -479,6 +479,7 @@ _rules(
     matrix_bridge_steam_appservice_bot_username='steambot',
 )
 
+
 # --- Checks of the values a user sets, naming the variable: a derived value is only as good as its source.
 
 def _idn_hint(value):
