@@ -614,6 +614,15 @@ def _dict(v, name):
     return v.typed(name, dict, {})
 
 
+def _required(v, name, switch, toggle):
+    """The URL of an entry that is on: MDAD writes an empty one as "", which no client can use."""
+    value = v.text(name)
+    if value == '':
+        raise VariableError('%s is on, but %s is empty: set it to the URL, or turn the entry off (MDAD fills it in '
+                            'when %s is true)' % (switch, name, toggle))
+    return value
+
+
 def _client(v):
     document = {'m.homeserver': {'base_url': v(CLIENT + 'm_homeserver_base_url')}}
     identity = v(CLIENT + 'm_identity_server_base_url')
@@ -632,11 +641,15 @@ def _client(v):
         document['org.matrix.msc3575.proxy'] = {'url': sliding_sync}
     if v.flag(CLIENT + 'org_matrix_msc2965_authentication_enabled'):
         document['org.matrix.msc2965.authentication'] = {
-            'issuer': v.text(CLIENT + 'org_matrix_msc2965_authentication_issuer'),
-            'account': v.text(CLIENT + 'org_matrix_msc2965_authentication_account'),
+            'issuer': _required(v, CLIENT + 'org_matrix_msc2965_authentication_issuer',
+                                CLIENT + 'org_matrix_msc2965_authentication_enabled', 'matrix_authentication_service_enabled'),
+            'account': _required(v, CLIENT + 'org_matrix_msc2965_authentication_account',
+                                 CLIENT + 'org_matrix_msc2965_authentication_enabled', 'matrix_authentication_service_enabled'),
         }
     if v.flag(CLIENT + 'm_tile_server_entries_enabled'):
-        document['m.tile_server'] = {'map_style_url': v.text(CLIENT + 'm_tile_server_map_style_url')}
+        document['m.tile_server'] = {'map_style_url': _required(
+            v, CLIENT + 'm_tile_server_map_style_url', CLIENT + 'm_tile_server_entries_enabled',
+            'matrix_client_element_location_sharing_enabled')}
     if v.flag(CLIENT + 'io_element_e2ee_entries_enabled'):
         e2ee_default = v.flag(CLIENT + 'io_element_e2ee_default')
         document['io.element.e2ee'] = {'default': e2ee_default, 'force_disable': v.flag(CLIENT + 'io_element_e2ee_force_disable')}
