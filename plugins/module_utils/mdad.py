@@ -105,181 +105,6 @@ def _rules(source, **defaults):
         SOURCES[name] = source
 
 
-# roles/custom/matrix-base/defaults/main.yml
-_rules(
-    'roles/custom/matrix-base/defaults/main.yml',
-    matrix_domain=None,
-    matrix_base_data_path='/matrix',
-    matrix_user_name=None,
-    matrix_group_name=None,
-    matrix_server_fqn_matrix=lambda v: 'matrix.' + v('matrix_domain'),
-    matrix_server_fqn_matrix_federation=lambda v: v('matrix_server_fqn_matrix'),
-    matrix_server_fqn_element=lambda v: 'element.' + v('matrix_domain'),
-    matrix_server_fqn_jitsi=lambda v: 'jitsi.' + v('matrix_domain'),
-    matrix_federation_public_port=8448,
-    matrix_playbook_ssl_enabled=True,
-    matrix_playbook_reverse_proxy_type='',
-    matrix_homeserver_implementation='synapse',
-    matrix_homeserver_url=lambda v: '%s://%s' % (_scheme(v), v('matrix_server_fqn_matrix')),
-    matrix_identity_server_url=None,
-    matrix_bridges_exposure_enabled=True,
-    matrix_bridges_exposure_hostname=lambda v: v('matrix_server_fqn_matrix'),
-    matrix_bridges_exposure_path_prefix='/bridges',
-)
-
-# group_vars/matrix_servers (the playbook's wiring of the services into matrix-static-files)
-_rules(
-    'group_vars/matrix_servers',
-    matrix_integration_manager_rest_url='',
-    matrix_integration_manager_ui_url='',
-    jitsi_enabled=False,
-    matrix_authentication_service_enabled=False,
-    matrix_authentication_service_hostname=lambda v: v('matrix_server_fqn_matrix'),
-    matrix_authentication_service_path_prefix='/auth',
-    matrix_element_call_enabled=False,
-    livekit_server_enabled=lambda v: v('matrix_rtc_enabled'),
-    matrix_livekit_jwt_service_enabled=lambda v: to_bool(v('matrix_rtc_enabled')) and to_bool(v('livekit_server_enabled')),
-    matrix_livekit_jwt_service_scheme=_scheme,
-    matrix_livekit_jwt_service_hostname=lambda v: v('matrix_server_fqn_matrix'),
-    matrix_ketesa_config_externalAuthProvider=lambda v: (
-        to_bool(v('matrix_authentication_service_enabled')) or to_bool(v('matrix_synapse_ext_password_provider_ldap_enabled'))),
-    matrix_ketesa_config_asManagedUsers_auto=lambda v: _managed_users(v),
-    matrix_bot_meowlnir_config_homeserver_domain=lambda v: v('matrix_domain'),
-    matrix_static_files_file_matrix_client_property_io_element_jitsi_preferred_domain=lambda v: (
-        v('matrix_server_fqn_jitsi') if to_bool(v('jitsi_enabled')) else ''),
-    matrix_static_files_file_matrix_client_property_org_matrix_msc2965_authentication_enabled=lambda v: v(
-        'matrix_authentication_service_enabled'),
-    matrix_static_files_file_matrix_client_property_org_matrix_msc2965_authentication_issuer=lambda v: (
-        v('matrix_authentication_service_config_http_issuer') if to_bool(v('matrix_authentication_service_enabled')) else ''),
-    matrix_static_files_file_matrix_client_property_org_matrix_msc2965_authentication_account=lambda v: (
-        v('matrix_authentication_service_account_management_url')
-        if to_bool(v('matrix_authentication_service_enabled')) else ''),
-    matrix_static_files_file_matrix_client_property_m_tile_server_entries_enabled=lambda v: v(
-        'matrix_client_element_location_sharing_enabled'),
-    matrix_static_files_file_matrix_client_property_m_tile_server_map_style_url=lambda v: '%s://%s/map_style.json' % (
-        _scheme(v), v('matrix_server_fqn_element')),
-    # Set whatever Ketesa's own state: a hosted Ketesa reads it too. Only Synapse has the API it manages.
-    matrix_static_files_file_matrix_client_property_cc_etke_ketesa_auto=lambda v: (
-        v('matrix_ketesa_configuration') if v('matrix_homeserver_implementation') == 'synapse' else {}),
-    matrix_static_files_file_matrix_client_property_org_matrix_msc4143_rtc_foci_enabled=lambda v: v(
-        'matrix_livekit_jwt_service_enabled'),
-    matrix_static_files_file_matrix_client_property_org_matrix_msc4143_rtc_foci_auto=lambda v: (
-        [{'type': 'livekit', 'livekit_service_url': v('matrix_livekit_jwt_service_public_url')}]
-        if to_bool(v('matrix_livekit_jwt_service_enabled')) else []),
-    matrix_static_files_file_matrix_mautrix_property_fi_mau_bridges_auto=lambda v: _exposed_bridges(v),
-    matrix_static_files_file_matrix_server_property_m_server=lambda v: '%s:%s' % (
-        v('matrix_server_fqn_matrix_federation'), v('matrix_federation_public_port')),
-)
-
-# roles/custom/matrix-authentication-service/defaults/main.yml and vars/main.yml
-_rules(
-    'roles/custom/matrix-authentication-service/defaults/main.yml',
-    matrix_authentication_service_config_http_public_base=lambda v: 'https://%s%s' % (
-        v('matrix_authentication_service_hostname'),
-        '/' if v('matrix_authentication_service_path_prefix') == '/' else v('matrix_authentication_service_path_prefix') + '/'),
-    matrix_authentication_service_config_http_issuer=lambda v: v('matrix_authentication_service_config_http_public_base'),
-    matrix_authentication_service_account_management_url=lambda v: v(
-        'matrix_authentication_service_config_http_public_base') + 'account',
-)
-
-# roles/custom/matrix-element-call/defaults/main.yml, matrix-client-element/defaults/main.yml,
-# matrix-synapse/defaults/main.yml
-_rules(
-    'roles/custom/matrix-element-call/defaults/main.yml',
-    matrix_rtc_enabled=lambda v: v('matrix_element_call_enabled'),
-)
-_rules('roles/custom/matrix-client-element/defaults/main.yml', matrix_client_element_location_sharing_enabled=False)
-_rules('roles/custom/matrix-synapse/defaults/main.yml', matrix_synapse_ext_password_provider_ldap_enabled=False)
-
-# roles/custom/matrix-livekit-jwt-service/defaults/main.yml and vars/main.yml
-_rules(
-    'roles/custom/matrix-livekit-jwt-service/defaults/main.yml',
-    matrix_livekit_jwt_service_path_prefix='/livekit-jwt-service',
-    matrix_livekit_jwt_service_public_url=lambda v: '%s://%s%s' % (
-        v('matrix_livekit_jwt_service_scheme'), v('matrix_livekit_jwt_service_hostname'),
-        v('matrix_livekit_jwt_service_path_prefix')),
-)
-
-# roles/custom/matrix-ketesa/defaults/main.yml
-_rules(
-    'roles/custom/matrix-ketesa/defaults/main.yml',
-    matrix_ketesa_config_restrictBaseUrl=lambda v: v('matrix_homeserver_url'),
-    matrix_ketesa_config_wellKnownDiscovery=True,
-    matrix_ketesa_config_corsCredentials='same-origin',
-    matrix_ketesa_config_menu=[],
-    matrix_ketesa_config_asManagedUsers_custom=[],
-    matrix_ketesa_config_asManagedUsers=lambda v: _list(v, 'matrix_ketesa_config_asManagedUsers_auto') + _list(
-        v, 'matrix_ketesa_config_asManagedUsers_custom'),
-    matrix_ketesa_configuration_default=lambda v: {
-        'restrictBaseUrl': v('matrix_ketesa_config_restrictBaseUrl'),
-        'externalAuthProvider': v('matrix_ketesa_config_externalAuthProvider'),
-        'wellKnownDiscovery': v('matrix_ketesa_config_wellKnownDiscovery'),
-        'corsCredentials': v('matrix_ketesa_config_corsCredentials'),
-        'asManagedUsers': v('matrix_ketesa_config_asManagedUsers'),
-        'menu': v('matrix_ketesa_config_menu'),
-    },
-    matrix_ketesa_configuration_extension_json='{}',
-    matrix_ketesa_configuration_extension_json_auto='{}',
-    matrix_ketesa_configuration_extension=lambda v: merge(
-        json_object(v('matrix_ketesa_configuration_extension_json_auto'), 'matrix_ketesa_configuration_extension_json_auto'),
-        json_object(v('matrix_ketesa_configuration_extension_json'), 'matrix_ketesa_configuration_extension_json')),
-    matrix_ketesa_configuration=lambda v: merge(
-        json_object(v('matrix_ketesa_configuration_default'), 'matrix_ketesa_configuration_default'),
-        json_object(v('matrix_ketesa_configuration_extension'), 'matrix_ketesa_configuration_extension')),
-)
-
-# roles/custom/matrix-static-files/defaults/main.yml (the role itself)
-_rules(
-    'roles/custom/matrix-static-files/defaults/main.yml',
-    matrix_static_files_identifier='matrix-static-files',
-    matrix_static_files_base_path=lambda v: '%s/%s' % (v('matrix_base_data_path'), (
-        'static-files' if v(PREFIX + 'identifier') == 'matrix-static-files' else v(PREFIX + 'identifier'))),
-    matrix_static_files_public_path=lambda v: v(PREFIX + 'base_path') + '/public',
-    matrix_static_files_public_well_known_path=lambda v: v(PREFIX + 'public_path') + '/.well-known',
-    matrix_static_files_public_well_known_matrix_path=lambda v: v(PREFIX + 'public_well_known_path') + '/matrix',
-    matrix_static_files_file_matrix_client_property_m_homeserver_base_url=lambda v: v('matrix_homeserver_url'),
-    matrix_static_files_file_matrix_client_property_m_identity_server_base_url=lambda v: v('matrix_identity_server_url'),
-    matrix_static_files_file_matrix_client_property_m_integrations_managers_api_url=lambda v: v(
-        'matrix_integration_manager_rest_url'),
-    matrix_static_files_file_matrix_client_property_m_integrations_managers_ui_url=lambda v: v(
-        'matrix_integration_manager_ui_url'),
-    matrix_static_files_file_matrix_client_property_org_matrix_msc3575_proxy_url='',
-    matrix_static_files_file_matrix_client_property_io_element_e2ee_default=True,
-    matrix_static_files_file_matrix_client_property_io_element_e2ee_force_disable=False,
-    matrix_static_files_file_matrix_client_property_io_element_e2ee_entries_enabled=lambda v: (
-        not to_bool(v(CLIENT + 'io_element_e2ee_default')) or to_bool(v(CLIENT + 'io_element_e2ee_force_disable'))),
-    matrix_static_files_file_matrix_client_property_cc_etke_ketesa_custom={},
-    matrix_static_files_file_matrix_client_property_cc_etke_ketesa=lambda v: merge(
-        _dict(v, CLIENT + 'cc_etke_ketesa_auto'), _dict(v, CLIENT + 'cc_etke_ketesa_custom')),
-    matrix_static_files_file_matrix_client_property_cc_etke_ketesa_enabled=lambda v: len(
-        _dict(v, CLIENT + 'cc_etke_ketesa')) > 0,
-    matrix_static_files_file_matrix_client_property_org_matrix_msc4143_rtc_foci_custom=[],
-    matrix_static_files_file_matrix_client_property_org_matrix_msc4143_rtc_foci=lambda v: _list(
-        v, CLIENT + 'org_matrix_msc4143_rtc_foci_auto') + _list(v, CLIENT + 'org_matrix_msc4143_rtc_foci_custom'),
-    matrix_static_files_file_matrix_server_enabled=True,
-    matrix_static_files_file_matrix_support_enabled=False,
-    matrix_static_files_file_matrix_support_property_m_contacts=[],
-    matrix_static_files_file_matrix_support_property_m_support_page='',
-    matrix_static_files_file_matrix_mautrix_property_fi_mau_bridges_custom=[],
-    matrix_static_files_file_matrix_mautrix_property_fi_mau_bridges=lambda v: _list(
-        v, FILE + 'mautrix_property_fi_mau_bridges_auto') + _list(v, FILE + 'mautrix_property_fi_mau_bridges_custom'),
-    matrix_static_files_file_matrix_mautrix_enabled=lambda v: len(_list(v, FILE + 'mautrix_property_fi_mau_bridges')) > 0,
-)
-
-# This collection's own variables: the policy_server document (MDAD has none yet), the files' owner and modes,
-# and the web server that may serve the directory (its paths must then be safe in a config).
-_rules(
-    'this collection (roles/matrix_static_files/defaults/main.yml)',
-    matrix_static_files_matrix_hostname=lambda v: v('matrix_server_fqn_matrix'),
-    matrix_static_files_file_owner=lambda v: v('matrix_user_name'),
-    matrix_static_files_file_group=lambda v: v('matrix_group_name'),
-    matrix_static_files_file_mode='0644',
-    matrix_static_files_directory_mode='0755',
-    matrix_static_files_webserver='none',
-    matrix_static_files_file_matrix_policy_server_enabled=False,
-    matrix_static_files_file_matrix_policy_server_property_public_keys_ed25519='',
-)
-
 # The mautrix bridges MDAD announces: (name, the variable holding its public address, the path below
 # matrix_bridges_exposure_path_prefix). group_vars/matrix_servers lists them, in this order, when the bridge is
 # enabled, has Traefik labels and its exposure labels on; roles/custom/matrix-bridge-<name>/defaults/main.yml
@@ -402,6 +227,208 @@ MANAGED_USERS = (
 )
 _PLACEHOLDER = re.compile(r'\{([a-zA-Z_]+)\}')
 
+
+MESSENGER_PREFIXES = {'facebook': 'facebook_', 'facebook-tor': 'facebook_', 'messenger': 'messenger_'}
+
+
+def _messenger_prefix(v):
+    mode = v('matrix_bridge_mautrix_meta_messenger_meta_mode')
+    if mode not in MESSENGER_PREFIXES:
+        raise VariableError('matrix_bridge_mautrix_meta_messenger_meta_mode %r is not one of %s'
+                            % (mode, ', '.join(sorted(MESSENGER_PREFIXES))))
+    return MESSENGER_PREFIXES[mode]
+
+
+def _managed_users(v):
+    patterns = []
+    for enabled, templates in MANAGED_USERS:
+        if not to_bool(v(enabled)):
+            continue
+        if enabled == 'matrix_bot_meowlnir_enabled':
+            patterns.extend((v('matrix_bot_meowlnir_user_regex'), v('matrix_bot_meowlnir_appservice_sender_regex')))
+            continue
+        for template in templates:
+            patterns.append(_PLACEHOLDER.sub(
+                lambda match: regex_escape(v('matrix_domain' if match.group(1) == 'domain' else match.group(1))), template))
+    return patterns
+
+
+# roles/custom/matrix-base/defaults/main.yml
+_rules(
+    'roles/custom/matrix-base/defaults/main.yml',
+    matrix_domain=None,
+    matrix_base_data_path='/matrix',
+    matrix_user_name=None,
+    matrix_group_name=None,
+    matrix_server_fqn_matrix=lambda v: 'matrix.' + v('matrix_domain'),
+    matrix_server_fqn_matrix_federation=lambda v: v('matrix_server_fqn_matrix'),
+    matrix_server_fqn_element=lambda v: 'element.' + v('matrix_domain'),
+    matrix_server_fqn_jitsi=lambda v: 'jitsi.' + v('matrix_domain'),
+    matrix_federation_public_port=8448,
+    matrix_playbook_ssl_enabled=True,
+    matrix_playbook_reverse_proxy_type='',
+    matrix_homeserver_implementation='synapse',
+    matrix_homeserver_url=lambda v: '%s://%s' % (_scheme(v), v('matrix_server_fqn_matrix')),
+    matrix_identity_server_url=None,
+    matrix_bridges_exposure_enabled=True,
+    matrix_bridges_exposure_hostname=lambda v: v('matrix_server_fqn_matrix'),
+    matrix_bridges_exposure_path_prefix='/bridges',
+)
+
+# group_vars/matrix_servers (the playbook's wiring of the services into matrix-static-files)
+_rules(
+    'group_vars/matrix_servers',
+    matrix_integration_manager_rest_url='',
+    matrix_integration_manager_ui_url='',
+    jitsi_enabled=False,
+    matrix_authentication_service_enabled=False,
+    matrix_authentication_service_hostname=lambda v: v('matrix_server_fqn_matrix'),
+    matrix_authentication_service_path_prefix='/auth',
+    matrix_element_call_enabled=False,
+    livekit_server_enabled=lambda v: v('matrix_rtc_enabled'),
+    matrix_livekit_jwt_service_enabled=lambda v: to_bool(v('matrix_rtc_enabled')) and to_bool(v('livekit_server_enabled')),
+    matrix_livekit_jwt_service_scheme=_scheme,
+    matrix_livekit_jwt_service_hostname=lambda v: v('matrix_server_fqn_matrix'),
+    matrix_ketesa_config_externalAuthProvider=lambda v: (
+        to_bool(v('matrix_authentication_service_enabled')) or to_bool(v('matrix_synapse_ext_password_provider_ldap_enabled'))),
+    matrix_ketesa_config_asManagedUsers_auto=_managed_users,
+    matrix_bot_meowlnir_config_homeserver_domain=lambda v: v('matrix_domain'),
+    matrix_static_files_file_matrix_client_property_io_element_jitsi_preferred_domain=lambda v: (
+        v('matrix_server_fqn_jitsi') if to_bool(v('jitsi_enabled')) else ''),
+    matrix_static_files_file_matrix_client_property_org_matrix_msc2965_authentication_enabled=lambda v: v(
+        'matrix_authentication_service_enabled'),
+    matrix_static_files_file_matrix_client_property_org_matrix_msc2965_authentication_issuer=lambda v: (
+        v('matrix_authentication_service_config_http_issuer') if to_bool(v('matrix_authentication_service_enabled')) else ''),
+    matrix_static_files_file_matrix_client_property_org_matrix_msc2965_authentication_account=lambda v: (
+        v('matrix_authentication_service_account_management_url')
+        if to_bool(v('matrix_authentication_service_enabled')) else ''),
+    matrix_static_files_file_matrix_client_property_m_tile_server_entries_enabled=lambda v: v(
+        'matrix_client_element_location_sharing_enabled'),
+    matrix_static_files_file_matrix_client_property_m_tile_server_map_style_url=lambda v: '%s://%s/map_style.json' % (
+        _scheme(v), v('matrix_server_fqn_element')),
+    # Set whatever Ketesa's own state: a hosted Ketesa reads it too. Only Synapse has the API it manages.
+    matrix_static_files_file_matrix_client_property_cc_etke_ketesa_auto=lambda v: (
+        v('matrix_ketesa_configuration') if v('matrix_homeserver_implementation') == 'synapse' else {}),
+    matrix_static_files_file_matrix_client_property_org_matrix_msc4143_rtc_foci_enabled=lambda v: v(
+        'matrix_livekit_jwt_service_enabled'),
+    matrix_static_files_file_matrix_client_property_org_matrix_msc4143_rtc_foci_auto=lambda v: (
+        [{'type': 'livekit', 'livekit_service_url': v('matrix_livekit_jwt_service_public_url')}]
+        if to_bool(v('matrix_livekit_jwt_service_enabled')) else []),
+    matrix_static_files_file_matrix_mautrix_property_fi_mau_bridges_auto=_exposed_bridges,
+    matrix_static_files_file_matrix_server_property_m_server=lambda v: '%s:%s' % (
+        v('matrix_server_fqn_matrix_federation'), v('matrix_federation_public_port')),
+)
+
+# roles/custom/matrix-authentication-service/defaults/main.yml and vars/main.yml
+_rules(
+    'roles/custom/matrix-authentication-service/defaults/main.yml',
+    matrix_authentication_service_config_http_public_base=lambda v: 'https://%s%s' % (
+        v('matrix_authentication_service_hostname'),
+        '/' if v('matrix_authentication_service_path_prefix') == '/' else v('matrix_authentication_service_path_prefix') + '/'),
+    matrix_authentication_service_config_http_issuer=lambda v: v('matrix_authentication_service_config_http_public_base'),
+    matrix_authentication_service_account_management_url=lambda v: v(
+        'matrix_authentication_service_config_http_public_base') + 'account',
+)
+
+# roles/custom/matrix-element-call/defaults/main.yml, matrix-client-element/defaults/main.yml,
+# matrix-synapse/defaults/main.yml
+_rules(
+    'roles/custom/matrix-element-call/defaults/main.yml',
+    matrix_rtc_enabled=lambda v: v('matrix_element_call_enabled'),
+)
+_rules('roles/custom/matrix-client-element/defaults/main.yml', matrix_client_element_location_sharing_enabled=False)
+_rules('roles/custom/matrix-synapse/defaults/main.yml', matrix_synapse_ext_password_provider_ldap_enabled=False)
+
+# roles/custom/matrix-livekit-jwt-service/defaults/main.yml and vars/main.yml
+_rules(
+    'roles/custom/matrix-livekit-jwt-service/defaults/main.yml',
+    matrix_livekit_jwt_service_path_prefix='/livekit-jwt-service',
+    matrix_livekit_jwt_service_public_url=lambda v: '%s://%s%s' % (
+        v('matrix_livekit_jwt_service_scheme'), v('matrix_livekit_jwt_service_hostname'),
+        v('matrix_livekit_jwt_service_path_prefix')),
+)
+
+# roles/custom/matrix-ketesa/defaults/main.yml
+_rules(
+    'roles/custom/matrix-ketesa/defaults/main.yml',
+    matrix_ketesa_config_restrictBaseUrl=lambda v: v('matrix_homeserver_url'),
+    matrix_ketesa_config_wellKnownDiscovery=True,
+    matrix_ketesa_config_corsCredentials='same-origin',
+    matrix_ketesa_config_menu=[],
+    matrix_ketesa_config_asManagedUsers_custom=[],
+    matrix_ketesa_config_asManagedUsers=lambda v: _list(v, 'matrix_ketesa_config_asManagedUsers_auto') + _list(
+        v, 'matrix_ketesa_config_asManagedUsers_custom'),
+    matrix_ketesa_configuration_default=lambda v: {
+        'restrictBaseUrl': v('matrix_ketesa_config_restrictBaseUrl'),
+        'externalAuthProvider': v('matrix_ketesa_config_externalAuthProvider'),
+        'wellKnownDiscovery': v('matrix_ketesa_config_wellKnownDiscovery'),
+        'corsCredentials': v('matrix_ketesa_config_corsCredentials'),
+        'asManagedUsers': v('matrix_ketesa_config_asManagedUsers'),
+        'menu': v('matrix_ketesa_config_menu'),
+    },
+    matrix_ketesa_configuration_extension_json='{}',
+    matrix_ketesa_configuration_extension_json_auto='{}',
+    matrix_ketesa_configuration_extension=lambda v: merge(
+        json_object(v('matrix_ketesa_configuration_extension_json_auto'), 'matrix_ketesa_configuration_extension_json_auto'),
+        json_object(v('matrix_ketesa_configuration_extension_json'), 'matrix_ketesa_configuration_extension_json')),
+    matrix_ketesa_configuration=lambda v: merge(
+        json_object(v('matrix_ketesa_configuration_default'), 'matrix_ketesa_configuration_default'),
+        json_object(v('matrix_ketesa_configuration_extension'), 'matrix_ketesa_configuration_extension')),
+)
+
+# roles/custom/matrix-static-files/defaults/main.yml (the role itself)
+_rules(
+    'roles/custom/matrix-static-files/defaults/main.yml',
+    matrix_static_files_identifier='matrix-static-files',
+    matrix_static_files_base_path=lambda v: '%s/%s' % (v('matrix_base_data_path'), (
+        'static-files' if v(PREFIX + 'identifier') == 'matrix-static-files' else v(PREFIX + 'identifier'))),
+    matrix_static_files_public_path=lambda v: v(PREFIX + 'base_path') + '/public',
+    matrix_static_files_public_well_known_path=lambda v: v(PREFIX + 'public_path') + '/.well-known',
+    matrix_static_files_public_well_known_matrix_path=lambda v: v(PREFIX + 'public_well_known_path') + '/matrix',
+    matrix_static_files_file_matrix_client_property_m_homeserver_base_url=lambda v: v('matrix_homeserver_url'),
+    matrix_static_files_file_matrix_client_property_m_identity_server_base_url=lambda v: v('matrix_identity_server_url'),
+    matrix_static_files_file_matrix_client_property_m_integrations_managers_api_url=lambda v: v(
+        'matrix_integration_manager_rest_url'),
+    matrix_static_files_file_matrix_client_property_m_integrations_managers_ui_url=lambda v: v(
+        'matrix_integration_manager_ui_url'),
+    matrix_static_files_file_matrix_client_property_org_matrix_msc3575_proxy_url='',
+    matrix_static_files_file_matrix_client_property_io_element_e2ee_default=True,
+    matrix_static_files_file_matrix_client_property_io_element_e2ee_force_disable=False,
+    matrix_static_files_file_matrix_client_property_io_element_e2ee_entries_enabled=lambda v: (
+        not to_bool(v(CLIENT + 'io_element_e2ee_default')) or to_bool(v(CLIENT + 'io_element_e2ee_force_disable'))),
+    matrix_static_files_file_matrix_client_property_cc_etke_ketesa_custom={},
+    matrix_static_files_file_matrix_client_property_cc_etke_ketesa=lambda v: merge(
+        _dict(v, CLIENT + 'cc_etke_ketesa_auto'), _dict(v, CLIENT + 'cc_etke_ketesa_custom')),
+    matrix_static_files_file_matrix_client_property_cc_etke_ketesa_enabled=lambda v: len(
+        _dict(v, CLIENT + 'cc_etke_ketesa')) > 0,
+    matrix_static_files_file_matrix_client_property_org_matrix_msc4143_rtc_foci_custom=[],
+    matrix_static_files_file_matrix_client_property_org_matrix_msc4143_rtc_foci=lambda v: _list(
+        v, CLIENT + 'org_matrix_msc4143_rtc_foci_auto') + _list(v, CLIENT + 'org_matrix_msc4143_rtc_foci_custom'),
+    matrix_static_files_file_matrix_server_enabled=True,
+    matrix_static_files_file_matrix_support_enabled=False,
+    matrix_static_files_file_matrix_support_property_m_contacts=[],
+    matrix_static_files_file_matrix_support_property_m_support_page='',
+    matrix_static_files_file_matrix_mautrix_property_fi_mau_bridges_custom=[],
+    matrix_static_files_file_matrix_mautrix_property_fi_mau_bridges=lambda v: _list(
+        v, FILE + 'mautrix_property_fi_mau_bridges_auto') + _list(v, FILE + 'mautrix_property_fi_mau_bridges_custom'),
+    matrix_static_files_file_matrix_mautrix_enabled=lambda v: len(_list(v, FILE + 'mautrix_property_fi_mau_bridges')) > 0,
+)
+
+# This collection's own variables: the policy_server document (MDAD has none yet), the files' owner and modes,
+# and the web server that may serve the directory (its paths must then be safe in a config).
+_rules(
+    'this collection (roles/matrix_static_files/defaults/main.yml)',
+    matrix_static_files_matrix_hostname=lambda v: v('matrix_server_fqn_matrix'),
+    matrix_static_files_file_owner=lambda v: v('matrix_user_name'),
+    matrix_static_files_file_group=lambda v: v('matrix_group_name'),
+    matrix_static_files_file_mode='0644',
+    matrix_static_files_directory_mode='0755',
+    matrix_static_files_webserver='none',
+    matrix_static_files_file_matrix_policy_server_enabled=False,
+    matrix_static_files_file_matrix_policy_server_property_public_keys_ed25519='',
+)
+
+
 # The names and patterns these services use, from each one's roles/custom/<role>/defaults/main.yml (every
 # service is off in group_vars/matrix_servers unless the user turns it on).
 _rules('group_vars/matrix_servers', **dict((enabled, False) for enabled, dummy in MANAGED_USERS))
@@ -441,7 +468,7 @@ _rules(
     matrix_bridge_mautrix_meta_instagram_bridge_username_prefix='instagram_',
     matrix_bridge_mautrix_meta_messenger_appservice_username='messengerbot',
     matrix_bridge_mautrix_meta_messenger_meta_mode='messenger',
-    matrix_bridge_mautrix_meta_messenger_bridge_username_prefix=lambda v: _messenger_prefix(v),
+    matrix_bridge_mautrix_meta_messenger_bridge_username_prefix=_messenger_prefix,
     matrix_bridge_mautrix_signal_appservice_bot_username='signalbot',
     matrix_bridge_mautrix_slack_appservice_bot_username='slackbot',
     matrix_bridge_mautrix_telegram_appservice_bot_username='telegrambot',
@@ -451,30 +478,6 @@ _rules(
     matrix_bridge_wechat_appservice_bot_username='wechatbot',
     matrix_bridge_steam_appservice_bot_username='steambot',
 )
-
-MESSENGER_PREFIXES = {'facebook': 'facebook_', 'facebook-tor': 'facebook_', 'messenger': 'messenger_'}
-
-
-def _messenger_prefix(v):
-    mode = v('matrix_bridge_mautrix_meta_messenger_meta_mode')
-    if mode not in MESSENGER_PREFIXES:
-        raise VariableError('matrix_bridge_mautrix_meta_messenger_meta_mode %r is not one of %s'
-                            % (mode, ', '.join(sorted(MESSENGER_PREFIXES))))
-    return MESSENGER_PREFIXES[mode]
-
-
-def _managed_users(v):
-    patterns = []
-    for enabled, templates in MANAGED_USERS:
-        if not to_bool(v(enabled)):
-            continue
-        if enabled == 'matrix_bot_meowlnir_enabled':
-            patterns.extend((v('matrix_bot_meowlnir_user_regex'), v('matrix_bot_meowlnir_appservice_sender_regex')))
-            continue
-        for template in templates:
-            patterns.append(_PLACEHOLDER.sub(
-                lambda match: regex_escape(v('matrix_domain' if match.group(1) == 'domain' else match.group(1))), template))
-    return patterns
 
 
 # --- Checks of the values a user sets, naming the variable: a derived value is only as good as its source.
@@ -611,6 +614,15 @@ def _dict(v, name):
     return v.typed(name, dict, {})
 
 
+def _required(v, name, switch, toggle):
+    """The URL of an entry that is on: MDAD writes an empty one as "", which no client can use."""
+    value = v.text(name)
+    if value == '':
+        raise VariableError('%s is on, but %s is empty: set it to the URL, or turn the entry off (MDAD fills it in '
+                            'when %s is true)' % (switch, name, toggle))
+    return value
+
+
 def _client(v):
     document = {'m.homeserver': {'base_url': v(CLIENT + 'm_homeserver_base_url')}}
     identity = v(CLIENT + 'm_identity_server_base_url')
@@ -629,11 +641,15 @@ def _client(v):
         document['org.matrix.msc3575.proxy'] = {'url': sliding_sync}
     if v.flag(CLIENT + 'org_matrix_msc2965_authentication_enabled'):
         document['org.matrix.msc2965.authentication'] = {
-            'issuer': v.text(CLIENT + 'org_matrix_msc2965_authentication_issuer'),
-            'account': v.text(CLIENT + 'org_matrix_msc2965_authentication_account'),
+            'issuer': _required(v, CLIENT + 'org_matrix_msc2965_authentication_issuer',
+                                CLIENT + 'org_matrix_msc2965_authentication_enabled', 'matrix_authentication_service_enabled'),
+            'account': _required(v, CLIENT + 'org_matrix_msc2965_authentication_account',
+                                 CLIENT + 'org_matrix_msc2965_authentication_enabled', 'matrix_authentication_service_enabled'),
         }
     if v.flag(CLIENT + 'm_tile_server_entries_enabled'):
-        document['m.tile_server'] = {'map_style_url': v.text(CLIENT + 'm_tile_server_map_style_url')}
+        document['m.tile_server'] = {'map_style_url': _required(
+            v, CLIENT + 'm_tile_server_map_style_url', CLIENT + 'm_tile_server_entries_enabled',
+            'matrix_client_element_location_sharing_enabled')}
     if v.flag(CLIENT + 'io_element_e2ee_entries_enabled'):
         e2ee_default = v.flag(CLIENT + 'io_element_e2ee_default')
         document['io.element.e2ee'] = {'default': e2ee_default, 'force_disable': v.flag(CLIENT + 'io_element_e2ee_force_disable')}

@@ -375,6 +375,13 @@ def test_ketesa_configuration_extension_and_unusable_values():
     ({'matrix_base_data_path': '/srv/a;b', 'matrix_static_files_webserver': 'caddy'}, "matrix_base_data_path '/srv/a;b'"),
     ({F + 'support_enabled': True},
      'support_enabled is true, but neither matrix_static_files_file_matrix_support_property_m_contacts nor'),
+    ({C + 'org_matrix_msc2965_authentication_enabled': True},
+     'msc2965_authentication_enabled is on, but matrix_static_files_file_matrix_client_property_org_matrix_msc2965_'
+     'authentication_issuer is empty: set it to the URL, or turn the entry off'),
+    ({C + 'org_matrix_msc2965_authentication_enabled': True, C + 'org_matrix_msc2965_authentication_issuer': 'https://a.example.com/'},
+     'org_matrix_msc2965_authentication_account is empty'),
+    ({C + 'm_tile_server_entries_enabled': True, C + 'm_tile_server_map_style_url': ''},
+     'm_tile_server_map_style_url is empty: .* when matrix_client_element_location_sharing_enabled is true'),
 ])
 def test_messages_name_the_variable_set(variables, message):
     with pytest.raises(mdad.VariableError, match=message):
