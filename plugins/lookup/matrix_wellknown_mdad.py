@@ -41,7 +41,7 @@ _raw:
       description: The hostname of the Matrix services.
       type: str
     documents:
-      description: Each enabled document (C(client), C(server), C(support), C(mautrix)), as data.
+      description: Each enabled document (C(client), C(server), C(support), C(mautrix), C(policy_server)), as data.
       type: dict
     absent:
       description: The disabled documents, which the role deletes.

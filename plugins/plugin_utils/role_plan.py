@@ -93,7 +93,8 @@ def _stale_configs(role, current):
 def _documents(values, public_path=None):
     if public_path is not None:
         public_path = public_path.rstrip('/') or '/'
-        values = dict(values)
+        # The base domain's own site checks its path, naming matrix_base_domain_public_path.
+        values = dict((name, value) for name, value in values.items() if name != 'matrix_static_files_webserver')
         values.update({
             'matrix_static_files_public_path': public_path,
             'matrix_static_files_public_well_known_path': public_path.rstrip('/') + '/.well-known',

@@ -200,3 +200,9 @@ def test_relevant_selects_each_role_variables():
 def test_an_unknown_role():
     with pytest.raises(role_plan.PlanError):
         role_plan.plan('matrix_something', {})
+
+
+def test_a_base_domain_path_problem_names_the_base_domain_variable():
+    found = problems(base_domain, matrix_base_domain_method='static', matrix_base_domain_public_path='/srv/with space',
+                     matrix_static_files_webserver='nginx')
+    assert len(found) == 1 and found[0].startswith("matrix_base_domain_public_path: '/srv/with space' ")
