@@ -97,7 +97,7 @@ options:
         description: The web server that reads the config.
         type: str
         required: true
-        choices: [nginx, apache, caddy, haproxy]
+        choices: [nginx, apache, caddy, haproxy, traefik]
       path:
         description: The config file. Its directory must exist.
         type: path
@@ -289,7 +289,7 @@ from ansible_collections.matrix.wellknown.plugins.module_utils import files, sit
 
 CHANGES = (files.CREATED, files.UPDATED, files.REMOVED)
 WEBSERVER_OPTIONS = dict(
-    server=dict(type='str', required=True, choices=['nginx', 'apache', 'caddy', 'haproxy']),
+    server=dict(type='str', required=True, choices=['nginx', 'apache', 'caddy', 'haproxy', 'traefik']),
     path=dict(type='path', required=True),
     content=dict(type='str', required=True),
     form=dict(type='str', default='server', choices=['server', 'snippet']),
