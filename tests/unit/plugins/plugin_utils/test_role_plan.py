@@ -200,3 +200,100 @@ def test_relevant_selects_each_role_variables():
 def test_an_unknown_role():
     with pytest.raises(role_plan.PlanError):
         role_plan.plan('matrix_something', {})
+
+
+# Traefik on the base domain: the file for its file provider, rendered from the checked site.
+
+def traefik(**values):
+    return base_domain(matrix_base_domain_webserver='traefik', **values)
+
+
+def traefik_config(**values):
+    yaml = pytest.importorskip('yaml')
+    planned = traefik(**values)
+    text = render(planned['site'])
+    assert text.startswith('# Ansible managed (matrix.wellknown, site matrix_base_domain)')
+    return planned, yaml.safe_load(text)
+
+
+def test_traefik_defaults_follow_mdad():
+    planned, config = traefik_config()
+    assert planned['config_path'] == '/matrix/traefik/config/matrix-base-domain.yml'
+    # The file provider watches the file: nothing to reload unless the user says so.
+    assert planned['reload_command'] == ''
+    assert traefik(matrix_base_domain_reload_command='docker kill -s HUP traefik')['reload_command'] == \
+        'docker kill -s HUP traefik'
+    assert '/etc/nginx/conf.d/matrix-base-domain.conf' in planned['remove_configs']
+    assert planned['config_path'] not in planned['remove_configs']
+    router = config['http']['routers']['matrix_base_domain']
+    assert router == {
+        'rule': 'Host(`example.com`) && PathPrefix(`/.well-known/matrix/`)',
+        'entryPoints': ['web-secure'],
+        'priority': 10000,
+        'middlewares': ['matrix_base_domain'],
+        'service': 'matrix_base_domain',
+        'tls': {'certResolver': 'default'},
+    }
+    assert config['http']['middlewares']['matrix_base_domain'] == {'headers': {
+        'customRequestHeaders': {'Host': 'matrix.example.com'},
+        'customResponseHeaders': {
+            'Access-Control-Allow-Origin': '*',
+            'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, OPTIONS',
+            'Access-Control-Allow-Headers': 'X-Requested-With, Content-Type, Authorization',
+        }}}
+    assert config['http']['services']['matrix_base_domain'] == {'loadBalancer': {
+        'servers': [{'url': 'https://matrix.example.com:443'}], 'serversTransport': 'matrix_base_domain'}}
+    # Verified against the Matrix hostname, with the system's CAs.
+    assert config['http']['serversTransports']['matrix_base_domain'] == {'serverName': 'matrix.example.com'}
+    assert 'tls' not in config
+
+
+def test_traefik_settings():
+    dummy, config = traefik_config(
+        matrix_base_domain_traefik_entrypoint='websecure', matrix_base_domain_traefik_priority='42',
+        matrix_base_domain_traefik_tls='files', matrix_base_domain_upstream_address='[2001:db8::5]:8448',
+        matrix_base_domain_upstream_ca_file='/etc/ssl/matrix-ca.pem')
+    router = config['http']['routers']['matrix_base_domain']
+    assert router['entryPoints'] == ['websecure'] and router['priority'] == 42 and router['tls'] == {}
+    assert config['tls'] == {'certificates': [{'certFile': '/etc/ssl/example.com.pem', 'keyFile': '/etc/ssl/example.com.key'}]}
+    assert config['http']['services']['matrix_base_domain']['loadBalancer']['servers'] == [{'url': 'https://[2001:db8::5]:8448'}]
+    assert config['http']['serversTransports']['matrix_base_domain'] == {
+        'serverName': 'matrix.example.com', 'rootCAs': ['/etc/ssl/matrix-ca.pem']}
+    dummy, config = traefik_config(matrix_base_domain_traefik_tls='loaded')
+    assert config['http']['routers']['matrix_base_domain']['tls'] == {} and 'tls' not in config
+
+
+@pytest.mark.parametrize('values, message', [
+    ({'matrix_base_domain_method': 'static'},
+     "matrix_base_domain_method: 'static': Traefik serves no files, it forwards /.well-known/matrix/ to the Matrix host: "
+     "use method proxy"),
+    ({'matrix_base_domain_method': 'site'},
+     "matrix_base_domain_method: 'site': Traefik serves no files, it forwards /.well-known/matrix/ to the Matrix host: "
+     "use method proxy"),
+    ({'matrix_base_domain_config_form': 'snippet'},
+     "matrix_base_domain_config_form: 'snippet': Traefik's file provider loads whole files, each a part of one "
+     "configuration: use form server"),
+    ({'matrix_base_domain_traefik_entrypoint': 'web-secure`) || Host(`evil'},
+     "matrix_base_domain_traefik_entrypoint: 'web-secure`) || Host(`evil' is not a Traefik entry point or resolver name "
+     "(1 to 64 letters, digits, \"_\" or \"-\", starting with a letter or digit)"),
+    ({'matrix_base_domain_traefik_certresolver': 'le\ncertificates:'},
+     "matrix_base_domain_traefik_certresolver: 'le\\ncertificates:' is not a Traefik entry point or resolver name "
+     "(1 to 64 letters, digits, \"_\" or \"-\", starting with a letter or digit)"),
+    ({'matrix_base_domain_traefik_tls': 'acme'}, "matrix_base_domain_traefik_tls: 'acme' is not one of resolver, files, loaded"),
+    ({'matrix_base_domain_traefik_priority': 0},
+     "matrix_base_domain_traefik_priority: 0 is not a router priority (a whole number from 1 to 2147483647)"),
+    ({'matrix_base_domain_hostname': 'example.com`) || PathPrefix(`/'},
+     "matrix_base_domain_hostname: 'example.com`) || PathPrefix(`/' is not a valid DNS name"),
+])
+def test_traefik_problems_name_the_variable(values, message):
+    found = problems(traefik, **values)
+    assert len(found) == 1
+    assert found[0].startswith(message), found[0]
+
+
+def test_traefik_serves_no_files_on_the_matrix_host():
+    assert problems(static_files, matrix_static_files_webserver='traefik') == [
+        "matrix_static_files_webserver: 'traefik' serves no files: use none and serve the documents with another web "
+        "server, or with Traefik through container labels as MDAD does"]
+    # Nor does the Matrix host's role remove a file of Traefik's directory.
+    assert not [path for path in static_files(matrix_static_files_webserver='none')['remove_configs'] if 'traefik' in path]
