@@ -297,3 +297,28 @@ def test_traefik_serves_no_files_on_the_matrix_host():
         "server, or with Traefik through container labels as MDAD does"]
     # Nor does the Matrix host's role remove a file of Traefik's directory.
     assert not [path for path in static_files(matrix_static_files_webserver='none')['remove_configs'] if 'traefik' in path]
+
+
+POLICY_SERVER = {'matrix_static_files_file_matrix_policy_server_enabled': True,
+                 'matrix_static_files_file_matrix_policy_server_property_public_keys_ed25519':
+                     'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8'}
+
+
+def test_haproxy_serves_the_policy_server_document_when_enabled():
+    # HAProxy serves the list of documents the plan gives it; the other servers serve the whole directory.
+    planned = static_files(matrix_static_files_webserver='haproxy', **POLICY_SERVER)
+    assert 'policy_server' in planned['site']['wellknown']['documents']
+    text = render(planned['site'])
+    assert ('file /matrix/static-files/public/.well-known/matrix/policy_server if { path /.well-known/matrix/policy_server }'
+            in text)
+    disabled = static_files(matrix_static_files_webserver='haproxy')
+    assert 'policy_server' not in disabled['site']['wellknown']['documents']
+    assert 'policy_server' not in render(disabled['site'])
+    # Disabled means deleted: the module is told to remove it.
+    assert 'policy_server' in disabled['documents']['absent']
+
+
+def test_base_domain_static_serves_the_policy_server_document_with_haproxy():
+    planned = base_domain(matrix_base_domain_webserver='haproxy', matrix_base_domain_method='static', **POLICY_SERVER)
+    assert 'policy_server' in planned['documents']['documents']
+    assert 'policy_server' in planned['site']['wellknown']['documents']
