@@ -313,5 +313,5 @@ def test_traefik_refuses_a_broken_file_and_keeps_the_old_one(tmp_path, pki, brea
     assert message in result['msg'], result['msg']
     assert path.read_text() == old
     # The check's Traefik is gone: nothing of it still listens or runs.
-    assert not [line for line in subprocess.run(['ps', '-eo', 'args'], capture_output=True, text=True).stdout.splitlines()
-                if str(tmp_path) in line and 'traefik' in line]
+    processes = subprocess.run(['ps', '-eo', 'args'], capture_output=True, text=True, check=True).stdout
+    assert not [line for line in processes.splitlines() if str(tmp_path) in line and 'traefik' in line]
