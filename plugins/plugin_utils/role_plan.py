@@ -64,6 +64,7 @@ def _site_names(prefix):
     fields = ('form', 'config_path', 'hostname', 'https_port', 'listen_addresses', 'tls_certificate',
               'tls_certificate_key', 'haproxy_backend_name', 'haproxy_tls_bundle_path')
     names = dict((field, prefix + field) for field in fields)
+    names['form'] = prefix + 'config_form'
     names.update(cache_max_age=CACHE_HOURS)
     return names
 

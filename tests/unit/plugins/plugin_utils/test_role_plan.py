@@ -322,3 +322,11 @@ def test_base_domain_static_serves_the_policy_server_document_with_haproxy():
     planned = base_domain(matrix_base_domain_webserver='haproxy', matrix_base_domain_method='static', **POLICY_SERVER)
     assert 'policy_server' in planned['documents']['documents']
     assert 'policy_server' in planned['site']['wellknown']['documents']
+
+
+def test_a_form_problem_names_the_form_variable():
+    found = problems(base_domain, matrix_base_domain_method='site', matrix_base_domain_config_form='snippet')
+    assert found == ["matrix_base_domain_config_form: 'snippet': a site that answers at / (matrix_base_domain_root 'page') "
+                     "is a complete site: use form server"]
+    found = problems(static_files, matrix_static_files_webserver='nginx', matrix_static_files_webserver_config_form='inline')
+    assert "matrix_static_files_webserver_config_form: 'inline' is not one of server, snippet" in found
