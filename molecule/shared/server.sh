@@ -3,7 +3,7 @@
 # tracked by the PID in <work>/<server>/server.pid. Test helper: the roles' reload command in the
 # scenarios, and the cleanup step.
 #
-#   server.sh start|restart|stop <nginx|apache|caddy|haproxy> <work dir> [PORT...]
+#   server.sh start|restart|stop <nginx|apache|caddy|haproxy|traefik> <work dir> [PORT...]
 #
 # start and restart wait until every PORT answers HTTPS, and fail with the server's log otherwise.
 set -eu
@@ -49,6 +49,7 @@ start() {
     caddy) set -- env HOME="$dir" XDG_DATA_HOME="$dir/data" XDG_CONFIG_HOME="$dir/config" \
       caddy run --config "$dir/main.caddyfile" --adapter caddyfile ;;
     haproxy) set -- haproxy -f "$dir/main.cfg" -f "$work/conf" -db ;;
+    traefik) set -- traefik --configFile="$dir/main.yml" ;;
     *) echo "unknown server $server" >&2; exit 2 ;;
   esac
   # The shell writes its PID, then becomes the server: the PID file names the server itself.

@@ -13,9 +13,18 @@ includes it the way it is used, with every path the check writes under a tempora
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+
+from ansible.module_utils.urls import open_url
 
 # Binaries that can check a config, by server.
-BINARIES = {'nginx': ('nginx',), 'apache': ('apache2', 'httpd'), 'caddy': ('caddy',), 'haproxy': ('haproxy',)}
+BINARIES = {'nginx': ('nginx',), 'apache': ('apache2', 'httpd'), 'caddy': ('caddy',), 'haproxy': ('haproxy',),
+            'traefik': ('traefik',)}
 # Apache modules the templates use, as (identifier, file name).
 APACHE_MODULES = (
     ('authz_core_module', 'mod_authz_core.so'),
@@ -160,12 +169,22 @@ def staged_config(content, replacements):
     return content
 
 
+def candidate_path(server, workdir):
+    """Where the check puts the candidate config (Traefik's file provider reads a file by its extension)."""
+    return workdir + ('/candidate.yml' if server == 'traefik' else '/candidate.conf')
+
+
 def check_config(run, server, form, content, binary, workdir, apache_modules_directory=None, exists=None):
     """Check ``content`` with ``binary`` in ``workdir``; return (ok, argv, output).
 
-    ``run(argv, cwd, environment)`` runs a command and returns (rc, out, err).
+    ``run(argv, cwd, environment)`` runs a command and returns (rc, out, err). Traefik, which has no check
+    command, is started on loopback instead (``check_traefik``).
     """
-    candidate = workdir + '/candidate.conf'
+    candidate = candidate_path(server, workdir)
+    if server == 'traefik':
+        with open(candidate, 'w') as handle:
+            handle.write(content)
+        return check_traefik(binary, candidate, workdir)
     wrapper = workdir + '/main.conf'
     with open(candidate, 'w') as handle:
         handle.write(content)
@@ -176,3 +195,201 @@ def check_config(run, server, form, content, binary, workdir, apache_modules_dir
     rc, out, err = run(argv, workdir, environment)
     output = '\n'.join(part.strip() for part in (err, out) if part and part.strip())
     return rc == 0, argv, clean_check_output(server, output)
+
+
+# Traefik has no command that checks a configuration: the check starts it on the candidate, with loopback entry
+# points for every name the candidate's routers use and its API on a free loopback port, and reads what it loaded.
+TRAEFIK_API_ENTRYPOINT = 'traefik'
+TRAEFIK_KINDS = ('routers', 'services', 'middlewares')
+# Where the check's ACME resolvers would get certificates: nowhere (a closed loopback port), so a check never asks
+# a real CA for a certificate. Their "unable to obtain" errors are expected, and not the candidate's.
+TRAEFIK_CHECK_CA_SERVER = 'https://127.0.0.1:1/directory'
+_TRAEFIK_RESOLVER = re.compile(r'^\s*certResolver\s*:\s*["\']?([A-Za-z0-9_-]+)["\']?\s*(#.*)?$', re.IGNORECASE)
+_TRAEFIK_FLOW_LIST = re.compile(r'^\s*entryPoints\s*:\s*\[([^\]]*)\]', re.IGNORECASE)
+_TRAEFIK_BLOCK_KEY = re.compile(r'^(\s*)entryPoints\s*:\s*(#.*)?$', re.IGNORECASE)
+_TRAEFIK_ITEM = re.compile(r'^(\s*)-\s*["\']?([A-Za-z0-9_-]+)["\']?\s*(#.*)?$')
+_TRAEFIK_NAME = re.compile(r'^[A-Za-z0-9_-]+\Z')
+
+
+def traefik_names(content):
+    """(entry points, certificate resolvers) that the routers of a YAML dynamic configuration name, sorted.
+
+    A line scan, for the block and flow lists of YAML (the target may not have a YAML parser): a name it misses
+    makes Traefik report the router's entry point or resolver as missing, which refuses the file; it never
+    makes a bad file pass.
+    """
+    entrypoints = set()
+    resolvers = set()
+    lines = content.splitlines()
+    for index, line in enumerate(lines):
+        match = _TRAEFIK_RESOLVER.match(line)
+        if match:
+            resolvers.add(match.group(1))
+            continue
+        match = _TRAEFIK_FLOW_LIST.match(line)
+        if match:
+            for item in match.group(1).split(','):
+                item = item.strip().strip('"\'')
+                if _TRAEFIK_NAME.match(item):
+                    entrypoints.add(item)
+            continue
+        match = _TRAEFIK_BLOCK_KEY.match(line)
+        if match:
+            indent = len(match.group(1))
+            for following in lines[index + 1:]:
+                if not following.strip() or following.strip().startswith('#'):
+                    continue
+                item = _TRAEFIK_ITEM.match(following)
+                if not item or len(item.group(1)) < indent:
+                    break
+                entrypoints.add(item.group(2))
+    entrypoints.discard(TRAEFIK_API_ENTRYPOINT)
+    return sorted(entrypoints), sorted(resolvers)
+
+
+def traefik_command(binary, candidate, workdir, api_port, entrypoints, resolvers):
+    """argv of a Traefik that loads ``candidate`` alone, on loopback, with its API on ``api_port``."""
+    argv = [
+        binary,
+        '--global.checkNewVersion=false',
+        '--global.sendAnonymousUsage=false',
+        '--log.level=ERROR',
+        '--log.format=json',
+        '--api.insecure=true',
+        '--entryPoints.%s.address=127.0.0.1:%d' % (TRAEFIK_API_ENTRYPOINT, api_port),
+        '--providers.file.filename=%s' % candidate,
+        '--providers.file.watch=false',
+    ]
+    for name in entrypoints:
+        # Port 0: the system picks a free one; nothing connects to it.
+        argv.append('--entryPoints.%s.address=127.0.0.1:0' % name)
+    for name in resolvers:
+        argv += ['--certificatesResolvers.%s.acme.storage=%s/acme-%s.json' % (name, workdir, name),
+                 '--certificatesResolvers.%s.acme.caServer=%s' % (name, TRAEFIK_CHECK_CA_SERVER),
+                 '--certificatesResolvers.%s.acme.tlsChallenge=true' % name]
+    return argv
+
+
+def _log_entries(text):
+    entries = []
+    for line in text.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = None
+        entries.append(entry if isinstance(entry, dict) else {'level': 'error', 'message': line.strip()})
+    return [entry for entry in entries if entry.get('message') or entry.get('error')]
+
+
+def traefik_findings(api, log_text):
+    """What Traefik reported against the candidate: (problems, loaded).
+
+    ``api`` maps each of ``TRAEFIK_KINDS`` to what ``/api/http/<kind>`` answered (a list, or None); ``log_text``
+    is Traefik's JSON log. ``loaded`` says whether anything of the file provider is in the API.
+    """
+    problems = []
+    loaded = False
+    for kind in TRAEFIK_KINDS:
+        for item in api.get(kind) or []:
+            if not isinstance(item, dict) or item.get('provider') != 'file':
+                continue
+            loaded = True
+            errors = item.get('error') or []
+            if errors or item.get('status') not in ('enabled', None):
+                problems.append('%s %s (%s): %s' % (kind[:-1], item.get('name'), item.get('status'),
+                                                    '; '.join(errors) or 'not enabled'))
+    for entry in _log_entries(log_text):
+        if entry.get('level') not in ('error', 'fatal', 'panic'):
+            continue
+        # The check's own resolvers cannot reach a CA: that says nothing about the candidate.
+        if str(entry.get('providerName', '')).endswith('.acme'):
+            continue
+        # The API already showed this one against its router or service.
+        if entry.get('error') and any(str(entry['error']) in problem for problem in problems):
+            continue
+        message = ': '.join(str(entry[key]) for key in ('message', 'error') if entry.get(key))
+        context = ', '.join('%s %s' % (key, entry[key]) for key in ('routerName', 'middlewareName', 'serviceName',
+                                                                    'entryPointName', 'certificateResolver')
+                            if entry.get(key))
+        line = '%s (%s)' % (message, context) if context else message
+        if line not in problems:
+            problems.append(line)
+    return problems, loaded
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+    finally:
+        probe.close()
+
+
+def _read_api(port):
+    api = {}
+    for kind in TRAEFIK_KINDS:
+        try:
+            answer = open_url('http://127.0.0.1:%d/api/http/%s' % (port, kind), timeout=2, use_proxy=False)
+            api[kind] = json.loads(answer.read())
+        except Exception:  # pylint: disable=broad-except
+            # Not up yet (refused, reset, half an answer): the caller asks again until its deadline.
+            api[kind] = None
+    return api
+
+
+def _stop(process):
+    """Stop the check's Traefik, by its PID, and reap it."""
+    if process.poll() is not None:
+        return
+    os.kill(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def check_traefik(binary, candidate, workdir, timeout=20.0, settle=1.0):
+    """Start Traefik on ``candidate`` alone, read what it loaded, stop it; return (ok, argv, output).
+
+    Refused: a router, service or middleware of the file that Traefik reports with errors or not enabled, an
+    error Traefik logs (a file it cannot parse, a missing certificate file or resolver), or a file from which
+    nothing is loaded within ``timeout`` seconds.
+    """
+    with open(candidate) as handle:
+        entrypoints, resolvers = traefik_names(handle.read())
+    port = free_port()
+    argv = traefik_command(binary, candidate, workdir, port, entrypoints, resolvers)
+    log_path = os.path.join(workdir, 'traefik.log')
+    with open(log_path, 'wb') as log:
+        process = subprocess.Popen(argv, cwd=workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        api = {}
+        loaded = False
+        while time.monotonic() < deadline and process.poll() is None:
+            api = _read_api(port)
+            with open(log_path, 'rb') as handle:
+                log_text = handle.read().decode('utf-8', 'replace')
+            problems, loaded = traefik_findings(api, log_text)
+            if loaded or problems:
+                break
+            time.sleep(0.1)
+        if loaded and process.poll() is None:
+            # Routers are checked once the services and middlewares they use are in: let that finish.
+            time.sleep(settle)
+            api = _read_api(port)
+    finally:
+        _stop(process)
+    with open(log_path, 'rb') as handle:
+        log_text = handle.read().decode('utf-8', 'replace')
+    problems, loaded = traefik_findings(api, log_text)
+    if not problems and not loaded:
+        if process.returncode not in (None, 0, -signal.SIGTERM):
+            problems.append('Traefik stopped (exit code %s) before loading the file' % process.returncode)
+        else:
+            problems.append('Traefik loaded no router, service or middleware from the file within %g seconds'
+                            % timeout)
+    return not problems, argv, '\n'.join(problems)

@@ -31,6 +31,11 @@ from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import (
 # or backslashes. Percent-encoded URLs are refused with the rest; they are not needed for a redirect to a host.
 _REDIRECT_URL = re.compile(r"^https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/!*+,=:@&?-]*)?\Z")
 _HAPROXY_NAME = re.compile(r'^[A-Za-z0-9_.-]{1,64}\Z')
+# Names of Traefik's static configuration (entry points, certificate resolvers) as a router refers to them: no "@"
+# (a provider suffix), no "." (a separator of Traefik's CLI and environment names), nothing YAML or Go templates read.
+_TRAEFIK_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z')
+# The largest router priority accepted (Traefik keeps the top of its 64-bit range for its own routers).
+TRAEFIK_PRIORITY_MAX = 2 ** 31 - 1
 
 # Services that connect to the name they verify (the upstream address may only change the port): how each
 # does it, what it does with /.well-known/matrix/, and advice for its users.
@@ -166,6 +171,22 @@ def check_haproxy_name(value):
     """A name for a HAProxy frontend/backend."""
     if not isinstance(value, str) or not _HAPROXY_NAME.match(value):
         return 'is not a HAProxy section name (1 to 64 letters, digits, "_", "." or "-")'
+    return None
+
+
+def check_traefik_name(value):
+    """The name of a Traefik entry point or certificate resolver."""
+    if not isinstance(value, str) or not _TRAEFIK_NAME.match(value):
+        return ('is not a Traefik entry point or resolver name (1 to 64 letters, digits, "_" or "-", starting with a '
+                'letter or digit)')
+    return None
+
+
+def check_traefik_priority(value):
+    """A Traefik router priority, 1 or more."""
+    text = _text(value)
+    if text is None or not re.match(r'^[0-9]{1,10}\Z', text) or not 1 <= int(text) <= TRAEFIK_PRIORITY_MAX:
+        return 'is not a router priority (a whole number from 1 to %d)' % TRAEFIK_PRIORITY_MAX
     return None
 
 

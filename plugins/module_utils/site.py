@@ -28,11 +28,20 @@ from ansible_collections.matrix.wellknown.plugins.module_utils.settings import (
     check_port_number,
     check_redirect_url,
     check_site_hostname,
+    check_traefik_name,
+    check_traefik_priority,
     upstream,
 )
 
-SERVERS = ('nginx', 'apache', 'caddy', 'haproxy')
+# Servers that serve files (the Matrix host, and every method of the base domain).
+STATIC_SERVERS = ('nginx', 'apache', 'caddy', 'haproxy')
+# Traefik serves no files: it forwards the base domain's /.well-known/matrix/ (method proxy).
+PROXY_SERVERS = ('traefik',)
+SERVERS = STATIC_SERVERS + PROXY_SERVERS
 FORMS = ('server', 'snippet')
+# Where a Traefik router gets its certificate: a certificate resolver (ACME), certificate files this config loads
+# (the file provider's tls.certificates), or the certificates Traefik has already loaded.
+TRAEFIK_TLS = ('resolver', 'files', 'loaded')
 # How /.well-known/matrix/ is served: from a directory (the Matrix host, and the base domain's methods
 # static and site, which generate the same documents there), or forwarded to the Matrix host.
 METHODS = ('static', 'proxy')
@@ -63,7 +72,10 @@ _DEFAULT_DIRECTORIES = {
     ('caddy', 'snippet'): ('/etc/caddy/snippets', '.caddyfile'),
     ('haproxy', 'server'): ('/etc/haproxy/conf.d', '.cfg'),
     ('haproxy', 'snippet'): ('/etc/haproxy/conf.d', '.cfg'),
+    # MDAD's Traefik: the host directory of its container's /config, which MDAD's docs load with the file provider.
+    ('traefik', 'server'): ('/matrix/traefik/config', '.yml'),
 }
+# Traefik's file provider watches its files: no reload, hence no service here.
 _SERVICES = {'nginx': 'nginx', 'apache': 'apache2', 'caddy': 'caddy', 'haproxy': 'haproxy'}
 
 
@@ -76,7 +88,8 @@ def default_config_path(server, form, name):
 
 
 def default_reload_command(server):
-    """The distribution's reload command for ``server`` (systemd); ``''`` for an unknown server."""
+    """The distribution's reload command for ``server`` (systemd); ``''`` for a server that needs none (Traefik
+    picks up a changed file by itself) or an unknown one."""
     if server not in _SERVICES:
         return ''
     return 'systemctl reload %s' % _SERVICES[server]
@@ -136,11 +149,43 @@ def _wellknown(problems, wellknown, server):
         result['ca_file_effective'] = ca_file
     elif server == 'haproxy':
         result['ca_file_effective'] = HAPROXY_SYSTEM_CA
-    elif server == 'caddy':
+    elif server in ('caddy', 'traefik'):
+        # Both verify with the system's store when given no CA.
         result['ca_file_effective'] = ''
     else:
         result['ca_file_effective'] = SYSTEM_CA_FILE
     return result
+
+
+def _traefik(problems, site, result):
+    """A Traefik router for the base domain: entry point, priority and where its certificate comes from."""
+    if site.get('form', 'server') != 'server':
+        problems.add('form', "%r: Traefik's file provider loads whole files, each a part of one configuration: use form "
+                             "server (the router, service and middleware of the base domain)" % (site.get('form'),))
+    wellknown = site.get('wellknown')
+    if isinstance(wellknown, dict) and wellknown.get('method') != 'proxy':
+        problems.add('method', '%r: Traefik serves no files, it forwards /.well-known/matrix/ to the Matrix host: use '
+                               'method proxy' % (wellknown.get('method'),))
+    if problems.check('hostname', site.get('hostname'), check_site_hostname):
+        result['hostname'] = site['hostname']
+    traefik = {}
+    if problems.check('traefik_entrypoint', site.get('traefik_entrypoint'), check_traefik_name):
+        traefik['entrypoint'] = site['traefik_entrypoint']
+    if problems.check('traefik_priority', site.get('traefik_priority'), check_traefik_priority):
+        traefik['priority'] = int(site['traefik_priority'])
+    tls = site.get('traefik_tls')
+    traefik['tls'] = tls
+    if tls not in TRAEFIK_TLS:
+        problems.add('traefik_tls', '%r is not one of %s' % (tls, ', '.join(TRAEFIK_TLS)))
+    elif tls == 'resolver':
+        if problems.check('traefik_certresolver', site.get('traefik_certresolver'), check_traefik_name):
+            traefik['certresolver'] = site['traefik_certresolver']
+    elif tls == 'files':
+        problems.check('tls_certificate', site.get('tls_certificate'), check_file_path)
+        problems.check('tls_certificate_key', site.get('tls_certificate_key'), check_file_path)
+        result['tls_certificate'] = site.get('tls_certificate')
+        result['tls_certificate_key'] = site.get('tls_certificate_key')
+    result['traefik'] = traefik
 
 
 def build_site(site, server, names=None):
@@ -148,7 +193,8 @@ def build_site(site, server, names=None):
 
     ``site`` holds ``name``, ``form``, ``config_path``, ``hostname``, ``https_port``, ``listen_addresses``,
     ``tls_certificate``, ``tls_certificate_key``, ``haproxy_backend_name``,
-    ``haproxy_tls_bundle_path``, ``root_action`` (with ``index_file`` for ``page``, ``redirect_url`` for
+    ``haproxy_tls_bundle_path``, for Traefik ``traefik_entrypoint``, ``traefik_priority``, ``traefik_tls`` (with
+    ``traefik_certresolver`` for ``resolver``, the certificate and key for ``files``), ``root_action`` (with ``index_file`` for ``page``, ``redirect_url`` for
     ``redirect``) and ``wellknown`` (``method`` ``static``
     with ``root``, ``documents``, ``cache_max_age``, or ``proxy`` with ``upstream_hostname``,
     ``upstream_address``, ``upstream_ca_file``). ``names`` maps those fields to the user's
@@ -193,7 +239,9 @@ def build_site(site, server, names=None):
         problems.check('haproxy_backend_name', backend, check_haproxy_name)
         result['haproxy_backend_name'] = backend
 
-    if form == 'server':
+    if server == 'traefik':
+        _traefik(problems, site, result)
+    elif form == 'server':
         if problems.check('hostname', site.get('hostname'), check_site_hostname):
             result['hostname'] = site['hostname']
         result['listen'] = []

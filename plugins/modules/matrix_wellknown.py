@@ -90,14 +90,17 @@ options:
         and the O(webserver.files) it loads staged as they will be (HAProxy loads them when it starts). When the
         server rejects it, nothing is written and the task fails with the server's own message. When the binary is
         not installed, the config is written unchecked, with a warning.
-      - The result's C(webserver.reload) says whether the server must reload to serve the change.
+      - Traefik, which has no check command, is started on the file alone on loopback and asked through its API
+        what it loaded, as O(matrix.wellknown.matrix_webserver_config#module:server=traefik) describes.
+      - The result's C(webserver.reload) says whether the server must reload to serve the change (Traefik's file
+        provider picks up a changed file by itself; the roles run no reload command for it).
     type: dict
     suboptions:
       server:
         description: The web server that reads the config.
         type: str
         required: true
-        choices: [nginx, apache, caddy, haproxy]
+        choices: [nginx, apache, caddy, haproxy, traefik]
       path:
         description: The config file. Its directory must exist.
         type: path
@@ -295,7 +298,7 @@ from ansible_collections.matrix.wellknown.plugins.module_utils import files, sit
 
 CHANGES = (files.CREATED, files.UPDATED, files.REMOVED)
 WEBSERVER_OPTIONS = dict(
-    server=dict(type='str', required=True, choices=['nginx', 'apache', 'caddy', 'haproxy']),
+    server=dict(type='str', required=True, choices=['nginx', 'apache', 'caddy', 'haproxy', 'traefik']),
     path=dict(type='path', required=True),
     content=dict(type='str', required=True),
     form=dict(type='str', default='server', choices=['server', 'snippet']),

@@ -16,7 +16,9 @@ from __future__ import annotations
 from ansible_collections.matrix.wellknown.plugins.module_utils import cloudfront, documents, mdad, netlify
 from ansible_collections.matrix.wellknown.plugins.module_utils.settings import SettingsError, check_site_hostname
 from ansible_collections.matrix.wellknown.plugins.module_utils.site import (
+    PROXY_SERVERS,
     SERVERS,
+    STATIC_SERVERS,
     FORMS,
     build_site,
     default_config_path,
@@ -36,6 +38,8 @@ CACHE_HOURS = 'matrix_static_files_files_cache_time_hours'
 # the status line and headers: a larger document makes the whole configuration fail to load.
 HAPROXY_BUFFER = 16384
 HAPROXY_HEADROOM = 1024
+# Above a website's catch-all router (Traefik's default priority is the length of the rule).
+TRAEFIK_PRIORITY = 10000
 
 
 class PlanError(ValueError):
@@ -60,6 +64,7 @@ def _site_names(prefix):
     fields = ('form', 'config_path', 'hostname', 'https_port', 'listen_addresses', 'tls_certificate',
               'tls_certificate_key', 'haproxy_backend_name', 'haproxy_tls_bundle_path')
     names = dict((field, prefix + field) for field in fields)
+    names['form'] = prefix + 'config_form'
     names.update(cache_max_age=CACHE_HOURS)
     return names
 
@@ -85,8 +90,10 @@ def _choice(values, name, choices):
 
 def _stale_configs(role, current):
     """The configs this role would have written for another server or form: removed when they are ours."""
-    paths = set(default_config_path(server, form, CONFIG_NAMES[role]) for server in SERVERS for form in FORMS)
+    servers = SERVERS if role == BASE_DOMAIN else STATIC_SERVERS
+    paths = set(default_config_path(server, form, CONFIG_NAMES[role]) for server in servers for form in FORMS)
     paths.discard(current)
+    paths.discard('')
     return sorted(paths)
 
 
@@ -129,7 +136,11 @@ def _build(site, server, names):
 def _static_files(values):
     served = _documents(values)
     prefix = 'matrix_static_files_webserver_'
-    server = _choice(values, 'matrix_static_files_webserver', ('none',) + SERVERS)
+    if values.get('matrix_static_files_webserver') in PROXY_SERVERS:
+        raise PlanError(['matrix_static_files_webserver: %r serves no files: use none and serve the documents with '
+                         'another web server, or with Traefik through container labels as MDAD does'
+                         % (values['matrix_static_files_webserver'],)])
+    server = _choice(values, 'matrix_static_files_webserver', ('none',) + STATIC_SERVERS)
     result = {'documents': served, 'site': None, 'server': server, 'reload_command': '', 'config_path': None}
     if server == 'none':
         result['remove_configs'] = _stale_configs(STATIC_FILES, None)
@@ -184,6 +195,10 @@ BASE_DOMAIN_NAMES = dict(
     upstream_hostname='matrix_base_domain_upstream_hostname',
     upstream_address='matrix_base_domain_upstream_address',
     upstream_ca_file='matrix_base_domain_upstream_ca_file',
+    traefik_entrypoint='matrix_base_domain_traefik_entrypoint',
+    traefik_priority='matrix_base_domain_traefik_priority',
+    traefik_tls='matrix_base_domain_traefik_tls',
+    traefik_certresolver='matrix_base_domain_traefik_certresolver',
     origin_id='matrix_base_domain_cloudfront_origin_id',
     cache_policy_id='matrix_base_domain_cloudfront_cache_policy_id',
 )
@@ -229,6 +244,17 @@ def _base_domain(values):
     except SettingsError as exc:
         raise PlanError(exc.problems)
 
+    if server in PROXY_SERVERS:
+        # Before the paths: a config path for a form Traefik does not have would only confuse.
+        problems = []
+        if method != 'proxy':
+            problems.append('%smethod: %r: Traefik serves no files, it forwards /.well-known/matrix/ to the Matrix '
+                            'host: use method proxy' % (prefix, method))
+        if form != 'server':
+            problems.append("%sconfig_form: %r: Traefik's file provider loads whole files, each a part of one "
+                            'configuration: use form server' % (prefix, form))
+        if problems:
+            raise PlanError(problems)
     public_path = values.get(prefix + 'public_path')
     root_action = values.get(prefix + 'root', 'page') if method == 'site' else 'not_found'
     index_file = '%s/index.html' % (public_path.rstrip('/') if isinstance(public_path, str) else public_path)
@@ -246,6 +272,10 @@ def _base_domain(values):
         'root_action': root_action,
         'index_file': index_file,
         'redirect_url': values.get(prefix + 'root_redirect_url'),
+        'traefik_entrypoint': values.get(prefix + 'traefik_entrypoint', 'web-secure'),
+        'traefik_priority': values.get(prefix + 'traefik_priority', TRAEFIK_PRIORITY),
+        'traefik_tls': values.get(prefix + 'traefik_tls', 'resolver'),
+        'traefik_certresolver': values.get(prefix + 'traefik_certresolver', 'default'),
     }
     served = None
     if method == 'proxy':

@@ -49,6 +49,13 @@ PROXY = {
     'wellknown': {'method': 'proxy', 'upstream_hostname': 'matrix.example.com', 'upstream_address': '', 'upstream_ca_file': ''},
 }
 
+TRAEFIK = dict(PROXY, config_path='/matrix/traefik/config/matrix-base-domain.yml', traefik_entrypoint='web-secure',
+               traefik_priority=10000, traefik_tls='resolver', traefik_certresolver='default')
+TRAEFIK_FILES = dict(TRAEFIK, traefik_tls='files')
+NAMES.update((field, 'matrix_base_domain_' + field) for field in (
+    'traefik_entrypoint', 'traefik_priority', 'traefik_tls', 'traefik_certresolver'))
+TRAEFIK_NAMES = dict(NAMES, method='matrix_base_domain_method')
+
 STATIC = dict(PROXY, name='matrix_static_files', hostname='matrix.example.com', wellknown={
     'method': 'static', 'root': '/matrix/static-files/public', 'documents': ['client', 'server'], 'cache_max_age': 14400})
 
@@ -68,7 +75,7 @@ def problems(value, server='nginx'):
     return info.value.problems
 
 
-@pytest.mark.parametrize('server', site_utils.SERVERS)
+@pytest.mark.parametrize('server', site_utils.STATIC_SERVERS)
 def test_proxy_site_defaults(server):
     result = build_site(site(), server, NAMES)
     wellknown = result['wellknown']
@@ -166,12 +173,13 @@ INJECTIONS = [
 ])
 @pytest.mark.parametrize('server', site_utils.SERVERS)
 def test_injections_are_refused(server, field, variable, value):
+    base = TRAEFIK_FILES if server == 'traefik' else None
     if field.startswith('upstream'):
-        value_site = site(wellknown={field: value})
+        value_site = site(base, wellknown={field: value})
     elif field.startswith('tls') or field in ('config_path',):
-        value_site = site(**{field: value.replace('example.com', '/etc/ssl/example.com')})
+        value_site = site(base, **{field: value.replace('example.com', '/etc/ssl/example.com')})
     else:
-        value_site = site(**{field: value})
+        value_site = site(base, **{field: value})
     if value == '' and field in ('upstream_address', 'upstream_ca_file'):
         build_site(value_site, server, NAMES)  # empty means: not set
         return
@@ -272,6 +280,8 @@ def test_unknown_server_and_shapes():
     ('caddy', 'snippet', '/etc/caddy/snippets/matrix-base-domain.caddyfile'),
     ('haproxy', 'server', '/etc/haproxy/conf.d/matrix-base-domain.cfg'),
     ('haproxy', 'snippet', '/etc/haproxy/conf.d/matrix-base-domain.cfg'),
+    ('traefik', 'server', '/matrix/traefik/config/matrix-base-domain.yml'),
+    ('traefik', 'snippet', ''),
     ('none', 'server', ''),
 ])
 def test_default_config_path(server, form, expected):
@@ -283,6 +293,7 @@ def test_default_config_path(server, form, expected):
     ('apache', 'systemctl reload apache2'),
     ('caddy', 'systemctl reload caddy'),
     ('haproxy', 'systemctl reload haproxy'),
+    ('traefik', ''),
     ('none', ''),
 ])
 def test_default_reload_command(server, expected):
@@ -348,7 +359,7 @@ def test_pem_bundle(certificate, key):
 
 # The base domain's method site: an index page or a redirect at /.
 
-@pytest.mark.parametrize('server', site_utils.SERVERS)
+@pytest.mark.parametrize('server', site_utils.STATIC_SERVERS)
 def test_root_page(server):
     result = build_site(site(STATIC, root_action='page', index_file='/matrix/base-domain/public/index.html'), server, NAMES)
     assert result['root_action'] == 'page'
@@ -426,3 +437,135 @@ def test_ca_file_and_bundle_name_a_file():
                           haproxy_tls_bundle_path='/etc/haproxy/', wellknown={'upstream_ca_file': '/etc/ssl/certs/'}), 'haproxy')
     assert [problem.split(':')[0] for problem in found] == [
         'matrix_base_domain_haproxy_tls_bundle_path', 'matrix_base_domain_upstream_ca_file']
+
+
+# Traefik: a router, a middleware and a service in a file of its file provider (method proxy only).
+
+@pytest.mark.parametrize('tls, expected', [
+    ('resolver', {'entrypoint': 'web-secure', 'priority': 10000, 'tls': 'resolver', 'certresolver': 'default'}),
+    ('files', {'entrypoint': 'web-secure', 'priority': 10000, 'tls': 'files'}),
+    ('loaded', {'entrypoint': 'web-secure', 'priority': 10000, 'tls': 'loaded'}),
+])
+def test_traefik_site(tls, expected):
+    result = build_site(site(TRAEFIK, traefik_tls=tls, https_port=None, listen_addresses=None), 'traefik', NAMES)
+    assert result['traefik'] == expected
+    assert result['hostname'] == 'example.com'
+    # Entry points listen for Traefik: no port or address of ours.
+    assert 'https_port' not in result and 'listen' not in result
+    assert ('tls_certificate' in result) == (tls == 'files')
+    assert result['wellknown']['ca_file_effective'] == ''
+    assert result['wellknown']['connect'] == 'matrix.example.com:443'
+
+
+def test_traefik_upstream_may_be_any_address():
+    result = build_site(site(TRAEFIK, wellknown={'upstream_address': '[2001:db8::5]:8448', 'upstream_ca_file': '/ca.pem'}),
+                        'traefik', NAMES)
+    assert result['wellknown']['connect'] == '[2001:db8::5]:8448'
+    assert result['wellknown']['ca_file_effective'] == '/ca.pem'
+
+
+@pytest.mark.parametrize('field', ['traefik_entrypoint', 'traefik_certresolver'])
+@pytest.mark.parametrize('value', ['web secure', 'web-secure@docker', 'web.secure', '-web', 'a' * 65, '', None, 443,
+                                   'web"secure', 'web\nsecure', '{{ .Env }}'])
+def test_traefik_names_are_refused(field, value):
+    assert problems(site(TRAEFIK, **{field: value}), 'traefik') == [
+        'matrix_base_domain_%s: %r is not a Traefik entry point or resolver name (1 to 64 letters, digits, "_" or "-", '
+        'starting with a letter or digit)' % (field, value)]
+
+
+@pytest.mark.parametrize('value', [0, -1, '1e3', 2 ** 31, True, None, '10 ', 'high'])
+def test_traefik_priority_rule(value):
+    assert problems(site(TRAEFIK, traefik_priority=value), 'traefik') == [
+        'matrix_base_domain_traefik_priority: %r is not a router priority (a whole number from 1 to 2147483647)' % (value,)]
+
+
+def test_traefik_priority_as_text():
+    assert build_site(site(TRAEFIK, traefik_priority='2147483647'), 'traefik')['traefik']['priority'] == 2 ** 31 - 1
+
+
+def test_traefik_resolver_is_not_needed_with_files():
+    result = build_site(site(TRAEFIK_FILES, traefik_certresolver='not a name'), 'traefik', NAMES)
+    assert result['traefik']['tls'] == 'files' and 'certresolver' not in result['traefik']
+
+
+@pytest.mark.parametrize('changes, message', [
+    ({'traefik_tls': 'acme'}, "matrix_base_domain_traefik_tls: 'acme' is not one of resolver, files, loaded"),
+    ({'form': 'snippet'}, "matrix_base_domain_config_form: 'snippet': Traefik's file provider loads whole files, each a "
+                          "part of one configuration: use form server (the router, service and middleware of the base "
+                          "domain)"),
+    ({'wellknown': {'method': 'static', 'root': '/srv', 'documents': [], 'cache_max_age': 0}},
+     "matrix_base_domain_method: 'static': Traefik serves no files, it forwards /.well-known/matrix/ to the Matrix host: "
+     "use method proxy"),
+])
+def test_traefik_refusals(changes, message):
+    with pytest.raises(SettingsError) as info:
+        build_site(site(TRAEFIK, **changes), 'traefik', TRAEFIK_NAMES)
+    assert info.value.problems == [message]
+
+
+CANDIDATE = """http:
+  routers:
+    a:
+      entryPoints:
+        - "web-secure"   # comment
+        - websecure2
+      tls:
+        certResolver: "default"
+    b:
+      entryPoints: [ web, 'other' ]
+      tls:
+        certresolver: le
+    c:
+      entryPoints:
+      - traefik
+      service: x
+"""
+
+
+def test_traefik_names_in_a_candidate():
+    assert server_check.traefik_names(CANDIDATE) == (['other', 'web', 'web-secure', 'websecure2'], ['default', 'le'])
+    assert server_check.traefik_names('http: {}\n') == ([], [])
+
+
+def test_traefik_command():
+    argv = server_check.traefik_command('/bin/traefik', '/w/candidate.yml', '/w', 8081, ['web-secure'], ['default'])
+    assert argv[0] == '/bin/traefik'
+    assert '--entryPoints.traefik.address=127.0.0.1:8081' in argv
+    assert '--providers.file.filename=/w/candidate.yml' in argv
+    assert '--entryPoints.web-secure.address=127.0.0.1:0' in argv
+    assert '--certificatesResolvers.default.acme.caServer=https://127.0.0.1:1/directory' in argv
+    assert '--certificatesResolvers.default.acme.storage=/w/acme-default.json' in argv
+    # Nothing of the check listens beyond loopback.
+    assert not [arg for arg in argv if '.address=' in arg and '=127.0.0.1:' not in arg]
+
+
+def test_traefik_findings():
+    api = {
+        'routers': [
+            {'name': 'api@internal', 'provider': 'internal', 'status': 'enabled'},
+            {'name': 'r@file', 'provider': 'file', 'status': 'disabled', 'error': ['middleware "m@file" does not exist']},
+        ],
+        'services': [{'name': 's@file', 'provider': 'file', 'status': 'enabled'}],
+        'middlewares': None,
+    }
+    log = '\n'.join([
+        '{"level":"error","routerName":"r@file","error":"middleware \\"m@file\\" does not exist"}',
+        '{"level":"error","providerName":"default.acme","message":"Unable to obtain ACME certificate for domains"}',
+        '{"level":"error","routerName":"r@file","certificateResolver":"x","message":"Router uses a nonexistent certificate resolver"}',
+        '{"level":"warn","message":"a warning"}',
+        'flag provided but not defined: -bad',
+    ])
+    problems_found, loaded = server_check.traefik_findings(api, log)
+    assert loaded
+    assert problems_found == [
+        'router r@file (disabled): middleware "m@file" does not exist',
+        'Router uses a nonexistent certificate resolver (routerName r@file, certificateResolver x)',
+        'flag provided but not defined: -bad',
+    ]
+    assert server_check.traefik_findings({'routers': [api['routers'][0]]}, '') == ([], False)
+    assert server_check.traefik_findings({'services': api['services']}, '') == ([], True)
+
+
+def test_traefik_candidate_path():
+    assert server_check.candidate_path('traefik', '/w') == '/w/candidate.yml'
+    assert server_check.candidate_path('nginx', '/w') == '/w/candidate.conf'

