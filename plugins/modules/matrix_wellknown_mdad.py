@@ -94,7 +94,7 @@ config_path:
   type: str
   sample: /etc/nginx/conf.d/matrix-static-files.conf
 reload_command:
-  description: The command the role's handler runs when RV(webserver.reload) is true.
+  description: The command the role's handler runs when C(webserver.reload) is true.
   returned: always
   type: str
   sample: systemctl reload nginx
