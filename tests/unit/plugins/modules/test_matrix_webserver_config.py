@@ -18,10 +18,11 @@ import jinja2
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.matrix.wellknown.plugins.module_utils.webserver import BINARIES, build_site
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_webserver_config
+
+from module_runner import patch_module_args
 
 TEMPLATES = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles', 'webserver_config', 'templates')
 SBIN = os.pathsep.join([os.environ.get('PATH', ''), '/usr/sbin', '/sbin'])
