@@ -2,12 +2,32 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
+
+# The supported ansible-core releases, oldest first: meta/runtime.yml, the roles' meta/main.yml and the README
+# state the same range. Each one is a leg of `make test`, with its own venv (.venv-<version>) on a controller
+# Python it supports, found by tests/utils/find-python.sh in this order of preference.
+ANSIBLE_CORE_VERSIONS := 2.18 2.19 2.20 2.21
+ANSIBLE_CORE_MINIMUM := $(firstword $(ANSIBLE_CORE_VERSIONS))
+ANSIBLE_CORE_NEWEST := $(lastword $(ANSIBLE_CORE_VERSIONS))
+PYTHONS_2.18 := 3.11 3.12 3.13
+PYTHONS_2.19 := 3.11 3.12 3.13
+PYTHONS_2.20 := 3.13 3.12
+PYTHONS_2.21 := 3.13 3.12
+
+# V=<version> runs a target on that leg (`make units V=2.18`); without V, on .venv, made from $(PYTHON) with the
+# newest ansible-core that Python allows (what `pip install ansible-core` gives a user of that machine).
+V ?=
+ifeq ($(V),)
 VENV ?= .venv
+else
+VENV ?= .venv-$(V)
+endif
 BIN := $(abspath $(VENV))/bin
+GALAXY_VENV := .venv-galaxy
 BUILD := $(CURDIR)/build
 COLLECTIONS := $(BUILD)/collections
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
-TARBALL := $(BUILD)/matrix-wellknown-$(VERSION).tar.gz
+TARBALL := $(BUILD)/dist/matrix-wellknown-$(VERSION).tar.gz
 DEMO_DIR := $(CURDIR)/demo-output
 
 export PATH := $(BIN):/usr/sbin:/sbin:$(PATH)
@@ -17,8 +37,10 @@ export ANSIBLE_NOCOLOR := 1
 export NO_COLOR := 1
 export PY_COLORS := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export VENV_BIN := $(BIN)
 
-.PHONY: demo test venv test-deps system-deps collection sanity units functional integration lint molecule bench bench-quick changelog clean
+.PHONY: demo test test-quick leg leg-full venv test-deps system-deps collection sanity units functional \
+  integration lint molecule galaxy-check docs-check bench bench-quick changelog clean
 
 ## make demo: build and install the collection, run examples/site.yml on localhost into demo-output/.
 demo: venv collection
@@ -28,19 +50,36 @@ demo: venv collection
 	@for f in "$(DEMO_DIR)"/matrix/static-files/public/.well-known/matrix/*; do \
 	  echo "== $${f#$(CURDIR)/}"; cat "$$f"; done
 
-## make test: install what is missing, then run every test suite.
-test: test-deps system-deps collection sanity units functional integration lint molecule
+## make test: every suite on every supported ansible-core, one leg after the other (2 cores: no parallel legs).
+## Sanity, units and integration on each; functional tests and Molecule on the minimum and the newest; then what
+## Galaxy (galaxy-importer) and the Ansible package (antsibull-docs) check, and ansible-lint.
+test: system-deps
+	$(MAKE) leg-full V=$(ANSIBLE_CORE_MINIMUM)
+	for version in $(filter-out $(ANSIBLE_CORE_MINIMUM) $(ANSIBLE_CORE_NEWEST),$(ANSIBLE_CORE_VERSIONS)); do \
+	  $(MAKE) leg V=$$version; done
+	$(MAKE) leg-full lint V=$(ANSIBLE_CORE_NEWEST)
+	$(MAKE) galaxy-check docs-check
+
+## make test-quick: the everyday leg, on .venv (or V=<version>): units, integration, lint.
+test-quick: test-deps system-deps collection units integration lint
+
+leg: test-deps collection sanity units integration
+leg-full: leg functional molecule
 
 $(BIN)/python:
-	$(PYTHON) -m venv "$(VENV)"
+	@if [ "$(VENV)" = .venv ]; then python="$(PYTHON)"; \
+	  else python=$$(tests/utils/find-python.sh $(or $(PYTHONS_$(V)),$(error no Pythons listed for V=$(V)))); fi; \
+	  echo "$(VENV): $$("$$python" --version) ($$python)"; \
+	  "$$python" -m venv "$(VENV)"
 	"$(BIN)/pip" install -q --upgrade pip
 
 $(VENV)/.installed: requirements.txt | $(BIN)/python
-	"$(BIN)/pip" install -q -r requirements.txt
+	"$(BIN)/pip" install -q -r requirements.txt $(if $(V),-r tests/requirements-ansible-core-$(V).txt)
 	touch "$@"
 
-$(VENV)/.installed-tests: tests/requirements.txt requirements.txt | $(BIN)/python
-	"$(BIN)/pip" install -q -r tests/requirements.txt
+$(VENV)/.installed-tests: tests/requirements.txt requirements.txt $(wildcard tests/requirements-ansible-core-$(V).txt) \
+  | $(BIN)/python
+	"$(BIN)/pip" install -q -r tests/requirements.txt $(if $(V),-r tests/requirements-ansible-core-$(V).txt)
 	touch "$@" "$(VENV)/.installed"
 
 venv: $(VENV)/.installed
@@ -52,10 +91,11 @@ system-deps:
 collection: venv
 	rm -rf "$(BUILD)/dist" "$(COLLECTIONS)/ansible_collections/matrix/wellknown"
 	ansible-galaxy collection build --force --output-path "$(BUILD)/dist" .
-	ansible-galaxy collection install --force -p "$(COLLECTIONS)" "$(BUILD)/dist/matrix-wellknown-$(VERSION).tar.gz"
+	ansible-galaxy collection install --force -p "$(COLLECTIONS)" "$(TARBALL)"
 
+# ansible-test of the venv's ansible-core, with its own sanity rules, on the venv's Python.
 sanity: test-deps
-	tests/utils/ansible-test.sh sanity --venv --python 3.11
+	tests/utils/ansible-test.sh sanity --venv
 
 units: test-deps collection
 	pytest -q -p no:cacheprovider tests/unit
@@ -64,7 +104,7 @@ functional: test-deps system-deps collection
 	pytest -q -p no:cacheprovider tests/functional
 
 integration: test-deps
-	tests/utils/ansible-test.sh integration --python 3.11
+	tests/utils/ansible-test.sh integration
 
 lint: test-deps collection
 	ansible-lint --profile production --offline
@@ -72,6 +112,25 @@ lint: test-deps collection
 
 molecule: test-deps system-deps collection
 	molecule test --all
+
+# galaxy-importer and antsibull-docs pin libraries the test tools want newer: their own venv, on the newest leg's
+# ansible-core and Python.
+$(GALAXY_VENV)/.installed-galaxy: tests/requirements-galaxy.txt tests/requirements-ansible-core-$(ANSIBLE_CORE_NEWEST).txt
+	python=$$(tests/utils/find-python.sh $(PYTHONS_$(ANSIBLE_CORE_NEWEST))); \
+	  [ -x "$(GALAXY_VENV)/bin/python" ] || "$$python" -m venv "$(GALAXY_VENV)"
+	"$(GALAXY_VENV)/bin/pip" install -q --upgrade pip
+	"$(GALAXY_VENV)/bin/pip" install -q -r tests/requirements-galaxy.txt -r requirements.txt
+	touch "$@" "$(GALAXY_VENV)/.installed"
+
+## make galaxy-check: galaxy-importer (what Galaxy runs on an upload) on the built tarball, offline.
+galaxy-check: $(GALAXY_VENV)/.installed-galaxy
+	$(MAKE) collection VENV=$(GALAXY_VENV)
+	VENV_BIN="$(abspath $(GALAXY_VENV))/bin" tests/utils/galaxy-importer.sh "$(TARBALL)"
+
+## make docs-check: antsibull-docs' collection docs lint, and ansible-doc renders every plugin and role.
+docs-check: $(GALAXY_VENV)/.installed-galaxy
+	$(MAKE) collection VENV=$(GALAXY_VENV)
+	VENV_BIN="$(abspath $(GALAXY_VENV))/bin" tests/utils/docs-check.sh
 
 ## make bench: the fleet benchmark (1 to 300 hosts, under 20 minutes); make bench-quick: 1 and 30 hosts.
 bench: test-deps collection

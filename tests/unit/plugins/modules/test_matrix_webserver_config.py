@@ -18,12 +18,14 @@ import sys
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import BINARIES
 from ansible_collections.matrix.wellknown.plugins.module_utils.site import build_site, managed_line
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_webserver_config
 from ansible_collections.matrix.wellknown.plugins.plugin_utils.render import render as render_site
+
+from module_runner import patch_module_args
+
 SBIN = os.pathsep.join([os.environ.get('PATH', ''), '/usr/sbin', '/sbin'])
 
 
