@@ -32,6 +32,19 @@ REPO = Path(__file__).resolve().parents[2]
 LOOPBACK = '127.0.0.1'
 
 
+# nginx locations that answer a homeserver's version endpoints (federation and client-server), for a
+# server block standing in for matrix.example.com.
+HOMESERVER_STAND_IN = '''        location = /_matrix/federation/v1/version {
+            default_type application/json;
+            return 200 '{"server": {"name": "stand-in", "version": "1"}}';
+        }
+        location = /_matrix/client/versions {
+            default_type application/json;
+            return 200 '{"versions": ["v1.11"]}';
+        }
+'''
+
+
 class ServerError(Exception):
     """A server did not start; the message carries its log."""
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import Nginx, free_port, program
+from helpers import HOMESERVER_STAND_IN, Nginx, free_port, program
 
 PLAYBOOK = '''- name: The Matrix host
   hosts: localhost
@@ -68,16 +68,8 @@ class Deployment(object):
         server_name matrix.example.com;
         ssl_certificate %(cert)s;
         ssl_certificate_key %(key)s;
-        location = /_matrix/federation/v1/version {
-            default_type application/json;
-            return 200 '{"server": {"name": "stand-in", "version": "1"}}';
-        }
-        location = /_matrix/client/versions {
-            default_type application/json;
-            return 200 '{"versions": ["v1.11"]}';
-        }
-    }
-''' % dict(conf_d=self.conf_d, port=stand_in_port, cert=self.cert, key=self.key)
+%(homeserver)s    }
+''' % dict(conf_d=self.conf_d, port=stand_in_port, cert=self.cert, key=self.key, homeserver=HOMESERVER_STAND_IN)
         self.nginx = Nginx(work / 'nginx', stand_in, [stand_in_port])
         servers.append(self.nginx)
         (work / 'reload.py').write_text(RELOAD)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Nginx, free_port
+from helpers import HOMESERVER_STAND_IN, Nginx, free_port
 
 PLAYBOOK = '''- name: Publish and check
   hosts: localhost
@@ -44,16 +44,8 @@ def deployment(tmp_path_factory, ca, collections, session_servers):
             add_header Access-Control-Allow-Origin * always;
             add_header Cache-Control max-age=14400 always;
         }
-        location = /_matrix/federation/v1/version {
-            default_type application/json;
-            return 200 '{"server": {"name": "stand-in", "version": "1"}}';
-        }
-        location = /_matrix/client/versions {
-            default_type application/json;
-            return 200 '{"versions": ["v1.11"]}';
-        }
-    }
-''' % dict(port=port, cert=cert, key=key, root=well_known)
+%(homeserver)s    }
+''' % dict(port=port, cert=cert, key=key, root=well_known, homeserver=HOMESERVER_STAND_IN)
     for role in ('matrix_static_files', 'matrix_base_domain'):
         (work / (role + '.yml')).write_text(PLAYBOOK % role)
 
