@@ -17,6 +17,11 @@ PYTHONS_2.21 := 3.13 3.12
 # V=<version> runs a target on that leg (`make units V=2.18`); without V, on .venv, made from $(PYTHON) with the
 # newest ansible-core that Python allows (what `pip install ansible-core` gives a user of that machine).
 V ?=
+ifneq ($(V),)
+ifeq ($(filter $(V),$(ANSIBLE_CORE_VERSIONS)),)
+$(error V=$(V): not a supported ansible-core; one of $(ANSIBLE_CORE_VERSIONS))
+endif
+endif
 ifeq ($(V),)
 VENV ?= .venv
 else
@@ -67,8 +72,7 @@ leg: test-deps collection sanity units integration
 leg-full: leg functional molecule
 
 $(BIN)/python:
-	@if [ "$(VENV)" = .venv ]; then python="$(PYTHON)"; \
-	  else python=$$(tests/utils/find-python.sh $(or $(PYTHONS_$(V)),$(error no Pythons listed for V=$(V)))); fi; \
+	@python=$(if $(V),$$(tests/utils/find-python.sh $(PYTHONS_$(V))),$(PYTHON)); \
 	  echo "$(VENV): $$("$$python" --version) ($$python)"; \
 	  "$$python" -m venv "$(VENV)"
 	"$(BIN)/pip" install -q --upgrade pip

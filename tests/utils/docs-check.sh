@@ -21,8 +21,14 @@ for type in module lookup filter test role; do
   ansible-doc -t "$type" -l matrix.wellknown --json > "$work/list.json"
   names=$(python -c 'import json, sys; print("\n".join(sorted(json.load(open(sys.argv[1])))))' "$work/list.json")
   for name in $names; do
-    if ! ansible-doc -t "$type" "$name" > "$work/out" 2> "$work/err" || [ -s "$work/err" ]; then
-      cat "$work/err" >&2
+    status=0
+    ansible-doc -t "$type" "$name" > "$work/out" 2> "$work/err" || status=$?
+    # ansible-core 2.21 warns about its own internal collection (ansible._protomatter, no MANIFEST.json) when it
+    # documents a role: not about this collection, so that one line is left out.
+    grep -v "/ansible/_internal/ansible_collections/ansible/_protomatter' does not have a MANIFEST.json" \
+      "$work/err" > "$work/warnings" || true
+    if [ "$status" != 0 ] || [ -s "$work/warnings" ]; then
+      cat "$work/warnings" >&2
       echo "docs-check: ansible-doc -t $type $name fails or warns" >&2
       exit 1
     fi
@@ -30,8 +36,11 @@ for type in module lookup filter test role; do
   done
 done
 # Every plugin file and role directory must have shown up above: ansible-doc leaves out what it cannot load.
-expected=$(find "$repo/plugins/modules" "$repo/plugins/lookup" "$repo/plugins/filter" "$repo/plugins/test" \
-  -maxdepth 1 -name '*.py' ! -name '__init__.py' 2>/dev/null | wc -l)
+expected=0
+for dir in modules lookup filter test; do
+  [ -d "$repo/plugins/$dir" ] || continue
+  expected=$((expected + $(find "$repo/plugins/$dir" -maxdepth 1 -name '*.py' ! -name '__init__.py' | wc -l)))
+done
 expected=$((expected + $(find "$repo/roles" -mindepth 1 -maxdepth 1 -type d | wc -l)))
 if [ "$rendered" -lt "$expected" ]; then
   echo "docs-check: ansible-doc rendered $rendered plugins and roles, the collection has at least $expected" >&2
