@@ -50,8 +50,12 @@ class Target(object):
         return self.before != self.after
 
 
-def _parent_directory(path):
+def _parent_directory(path, created=None):
+    """Refuse a file whose directory does not exist, unless it is ``created`` or one of its parents (the change
+    creates the documents' directory with its parents before it writes other files)."""
     directory = os.path.dirname(path)
+    if created and (created == directory or created.startswith(directory.rstrip('/') + '/')):
+        return
     if not os.path.isdir(directory):
         raise files.PlanError('Cannot write %s: the directory %s does not exist' % (path, directory))
     if os.path.isdir(path):
@@ -66,8 +70,11 @@ def _read_source(path, what):
         raise files.PlanError('cannot read the %s %s: %s' % (what, path, to_native(exc.strerror or exc)))
 
 
-def plan_site(webserver):
-    """``{'config': Target, 'bundle': Target or None, 'files': [Target]}`` for the ``webserver`` option."""
+def plan_site(webserver, document_directory=None):
+    """``{'config': Target, 'bundle': Target or None, 'files': [Target]}`` for the ``webserver`` option.
+
+    ``document_directory`` is the documents' directory the change creates (with its parents), if any.
+    """
     config = Target(webserver['path'], None, to_bytes(webserver['content']))
     _parent_directory(config.path)
     config.before = files.read_current(config.path)
@@ -81,7 +88,7 @@ def plan_site(webserver):
     served = []
     for spec in webserver.get('files') or []:
         target = Target(spec['path'], None, to_bytes(spec['content']))
-        _parent_directory(target.path)
+        _parent_directory(target.path, document_directory)
         target.before = files.read_current(target.path)
         served.append(target)
     return {'config': config, 'bundle': bundle, 'files': served}

@@ -366,7 +366,7 @@ class Change(object):
         # No document and nothing to delete: the directory is not this run's business.
         self.has_documents = bool(contents or absent)
         self.exists, self.steps = files.plan(path, contents, absent) if self.has_documents else (True, [])
-        self.site = site_files.plan_site(self.webserver) if self.webserver else None
+        self.site = site_files.plan_site(self.webserver, path if self.has_documents else None) if self.webserver else None
         self.stale = site_files.stale_configs(module.params['remove_configs'])
 
     def documents_changed(self):
@@ -434,11 +434,7 @@ class Change(object):
                 self.diffs.append(_content_diff(target.path, target.before, target.after))
 
     def write(self):
-        """Bundle and files first, documents, then the config that loads them, then the deletions."""
-        for target in self.site_targets()[1:]:
-            if target is not None and target.changed:
-                files.write_atomically(self.module, target.path, target.after,
-                                       private=target.mode == site_files.BUNDLE_MODE)
+        """Documents (their directory first), bundle and files, then the config that loads them, then deletions."""
         removals = []
         if self.has_documents:
             if not self.exists:
@@ -455,6 +451,10 @@ class Change(object):
                         files.write_atomically(self.module, step.dest, step.after)
                     # Recorded once done: a refused write (read-only or immutable directory) reports no change.
                     self.record(step)
+        for target in self.site_targets()[1:]:
+            if target is not None and target.changed:
+                files.write_atomically(self.module, target.path, target.after,
+                                       private=target.mode == site_files.BUNDLE_MODE)
         if self.site is not None and self.site['config'].changed:
             files.write_atomically(self.module, self.site['config'].path, self.site['config'].after)
         for step in removals:

@@ -172,3 +172,19 @@ def test_a_world_writable_config_mode_is_refused_before_anything(host):
     result, failed = run(args)
     assert failed and 'webserver.mode' in result['msg']
     assert snapshot(host / 'conf.d') == {} and not (host / 'public').exists()
+
+
+def test_a_served_file_beside_documents_not_yet_created(host):
+    """The base domain's first run: the index page goes to the public directory the documents' write creates."""
+    args = arguments(host, {'client': CLIENT}, server='nginx')
+    index = host / 'public' / 'index.html'
+    args['webserver']['files'] = [{'path': str(index), 'content': '<h1>Hello</h1>\n'}]
+    result, failed = run(args)
+    assert not failed, result['msg']
+    assert index.read_text() == '<h1>Hello</h1>\n'
+    again, failed = run(args)
+    assert not failed and not again['changed']
+    # A file in a directory the change does not create is still refused, before anything is written.
+    args['webserver']['files'] = [{'path': str(host / 'elsewhere' / 'index.html'), 'content': 'x'}]
+    refused, failed = run(args)
+    assert failed and 'the directory %s does not exist' % (host / 'elsewhere') in refused['msg']
