@@ -61,11 +61,10 @@ def relevant(role, names):
 
 def _site_names(prefix):
     """The user variable behind each field of a site, for messages."""
-    fields = ('form', 'config_path', 'hostname', 'https_port', 'listen_addresses', 'tls_certificate',
+    fields = ('config_path', 'hostname', 'https_port', 'listen_addresses', 'tls_certificate',
               'tls_certificate_key', 'haproxy_backend_name', 'haproxy_tls_bundle_path')
     names = dict((field, prefix + field) for field in fields)
-    names['form'] = prefix + 'config_form'
-    names.update(cache_max_age=CACHE_HOURS)
+    names.update(form=prefix + 'config_form', cache_max_age=CACHE_HOURS)
     return names
 
 
