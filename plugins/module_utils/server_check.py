@@ -17,9 +17,10 @@ import os
 import re
 import signal
 import socket
-import subprocess
+import threading
 import time
 
+from ansible.module_utils.common.text.converters import to_bytes
 from ansible.module_utils.urls import open_url
 
 # Binaries that can check a config, by server.
@@ -184,7 +185,7 @@ def check_config(run, server, form, content, binary, workdir, apache_modules_dir
     if server == 'traefik':
         with open(candidate, 'w') as handle:
             handle.write(content)
-        return check_traefik(binary, candidate, workdir)
+        return check_traefik(run, binary, candidate, workdir)
     wrapper = workdir + '/main.conf'
     with open(candidate, 'w') as handle:
         handle.write(content)
@@ -339,56 +340,86 @@ def _read_api(port):
     return api
 
 
-def _stop(process):
-    """Stop the check's Traefik, by its PID, and reap it."""
-    if process.poll() is not None:
-        return
-    os.kill(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
+def _stop_traefik(marker):
+    """Stop the check's Traefik (and the timeout command around it): the processes whose command line holds
+    ``marker``, the check's own temporary directory."""
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open('/proc/%s/cmdline' % entry, 'rb') as handle:
+                cmdline = handle.read()
+        except (IOError, OSError):
+            continue
+        if marker in cmdline:
+            try:
+                os.kill(int(entry), signal.SIGTERM)
+            except OSError:
+                pass
 
 
-def check_traefik(binary, candidate, workdir, timeout=20.0, settle=1.0):
+class _Watch(threading.Thread):
+    """Reads Traefik's API and log while it runs, until it loaded the file or reported a problem; then stops it."""
+
+    def __init__(self, port, log_path, marker, deadline, settle):
+        super(_Watch, self).__init__()
+        self.daemon = True
+        self.port = port
+        self.log_path = log_path
+        self.marker = marker
+        self.deadline = deadline
+        self.settle = settle
+        self.api = {}
+        self.done = threading.Event()
+
+    def _log(self):
+        try:
+            with open(self.log_path, 'rb') as handle:
+                return handle.read().decode('utf-8', 'replace')
+        except (IOError, OSError):
+            return ''
+
+    def run(self):
+        try:
+            while time.monotonic() < self.deadline and not self.done.is_set():
+                self.api = _read_api(self.port)
+                problems, loaded = traefik_findings(self.api, self._log())
+                if problems or loaded:
+                    if loaded and not problems:
+                        # Routers are checked once the services and middlewares they use are in: let that finish.
+                        time.sleep(self.settle)
+                        self.api = _read_api(self.port)
+                    break
+                time.sleep(0.1)
+        finally:
+            _stop_traefik(self.marker)
+
+
+def check_traefik(run, binary, candidate, workdir, timeout=20.0, settle=1.0):
     """Start Traefik on ``candidate`` alone, read what it loaded, stop it; return (ok, argv, output).
 
-    Refused: a router, service or middleware of the file that Traefik reports with errors or not enabled, an
-    error Traefik logs (a file it cannot parse, a missing certificate file or resolver), or a file from which
-    nothing is loaded within ``timeout`` seconds.
+    Traefik runs under ``timeout`` through ``run`` (the module's run_command); a thread reads its API meanwhile
+    and stops it as soon as the file is loaded or refused. Refused: a router, service or middleware of the file
+    that Traefik reports with errors or not enabled, an error Traefik logs (a file it cannot parse, a missing
+    certificate file or resolver), or a file from which nothing is loaded within ``timeout`` seconds.
     """
     with open(candidate) as handle:
         entrypoints, resolvers = traefik_names(handle.read())
     port = free_port()
     argv = traefik_command(binary, candidate, workdir, port, entrypoints, resolvers)
     log_path = os.path.join(workdir, 'traefik.log')
-    with open(log_path, 'wb') as log:
-        process = subprocess.Popen(argv, cwd=workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    argv = [arg for arg in argv if not arg.startswith('--log.filePath=')] + ['--log.filePath=%s' % log_path]
+    watch = _Watch(port, log_path, to_bytes(workdir), time.monotonic() + timeout, settle)
+    watch.start()
     try:
-        deadline = time.monotonic() + timeout
-        api = {}
-        loaded = False
-        while time.monotonic() < deadline and process.poll() is None:
-            api = _read_api(port)
-            with open(log_path, 'rb') as handle:
-                log_text = handle.read().decode('utf-8', 'replace')
-            problems, loaded = traefik_findings(api, log_text)
-            if loaded or problems:
-                break
-            time.sleep(0.1)
-        if loaded and process.poll() is None:
-            # Routers are checked once the services and middlewares they use are in: let that finish.
-            time.sleep(settle)
-            api = _read_api(port)
+        rc, dummy, dummy = run(['timeout', '--kill-after=5', '%d' % (timeout + settle + 2)] + argv, workdir, {})
     finally:
-        _stop(process)
-    with open(log_path, 'rb') as handle:
-        log_text = handle.read().decode('utf-8', 'replace')
-    problems, loaded = traefik_findings(api, log_text)
+        watch.done.set()
+        watch.join()
+    problems, loaded = traefik_findings(watch.api, watch._log())
     if not problems and not loaded:
-        if process.returncode not in (None, 0, -signal.SIGTERM):
-            problems.append('Traefik stopped (exit code %s) before loading the file' % process.returncode)
+        if rc not in (0, 124, -signal.SIGTERM, 128 + signal.SIGTERM):
+            problems.append('Traefik stopped (exit code %s) before loading the file' % rc)
         else:
             problems.append('Traefik loaded no router, service or middleware from the file within %g seconds'
                             % timeout)
