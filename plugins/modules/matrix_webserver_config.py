@@ -201,7 +201,7 @@ def main():
                     **result)
         elif module.params['validate']:
             module.warn('%s is not installed here (no %s found): %s is written without being checked'
-                        % (site_files.SERVER_NAMES[server], ' or '.join(site_files.BINARIES[server]), path))
+                        % (site_files.SERVER_NAMES[server], ' or '.join(site_files.binary_names(server)), path))
         if not module.check_mode:
             try:
                 files.write_atomically(module, path, data)

@@ -366,8 +366,10 @@ class Change(object):
         # No document and nothing to delete: the directory is not this run's business.
         self.has_documents = bool(contents or absent)
         self.exists, self.steps = files.plan(path, contents, absent) if self.has_documents else (True, [])
-        self.site = site_files.plan_site(self.webserver, path if self.has_documents else None) if self.webserver else None
-        self.stale = site_files.stale_configs(module.params['remove_configs'])
+        self.site = None
+        if self.webserver:
+            self.site = site_files.plan_site(self.webserver, path if self.has_documents else None)
+        self.stale = files.managed_configs(module.params['remove_configs'])
 
     def documents_changed(self):
         return any(step.state in CHANGES for step in self.steps)
@@ -395,7 +397,7 @@ class Change(object):
         result['binary'] = binary
         if not binary:
             self.module.warn('%s is not installed here (no %s found): %s is written without being checked'
-                             % (site_files.SERVER_NAMES[server], ' or '.join(site_files.BINARIES[server]), config.path))
+                             % (site_files.SERVER_NAMES[server], ' or '.join(site_files.binary_names(server)), config.path))
             return result
         documents = dict((step.name, step.after) for step in self.steps)
         ok, argv, output = site_files.check_site(self.module, self.webserver, site, binary, self.path, documents)

@@ -9,7 +9,7 @@ import copy
 
 import pytest
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import server_check, site as site_utils
+from ansible_collections.matrix.wellknown.plugins.module_utils import server_check, site as site_utils, site_files
 from ansible_collections.matrix.wellknown.plugins.module_utils.settings import SettingsError
 from ansible_collections.matrix.wellknown.plugins.module_utils.site import build_site
 
@@ -354,7 +354,7 @@ def test_clean_check_output_drops_caddy_info_logs():
 
 @pytest.mark.parametrize('certificate, key', [(b'CERT\n', b'KEY\n'), (b'CERT', b'KEY')])
 def test_pem_bundle(certificate, key):
-    assert server_check.pem_bundle(certificate, key) == b'CERT\nKEY\n'
+    assert site_files.pem_bundle(certificate, key) == b'CERT\nKEY\n'
 
 
 # The base domain's method site: an index page or a redirect at /.
