@@ -150,7 +150,6 @@ def clean_check_output(server, text):
     return '\n'.join(kept)
 
 
-
 def staged_config(content, replacements):
     """``content`` with each path that the config loads replaced by its staged copy (longest path first).
 
