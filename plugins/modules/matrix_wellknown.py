@@ -374,16 +374,20 @@ class Change(object):
     def documents_changed(self):
         return any(step.state in CHANGES for step in self.steps)
 
-    def site_targets(self):
+    def loaded_targets(self):
+        """The files the config loads or serves (bundle, index page), which the change writes before the config."""
         if self.site is None:
             return []
-        return [self.site['config'], self.site['bundle']] + self.site['files']
+        return [target for target in [self.site['bundle']] + self.site['files'] if target is not None]
+
+    def site_targets(self):
+        return [self.site['config']] + self.loaded_targets() if self.site is not None else []
 
     def check_webserver(self):
         """Have the server check the new config with what it loads; the result part for ``webserver``."""
         site = self.site
         config = site['config']
-        loaded_changed = any(target.changed for target in self.site_targets()[1:] if target is not None)
+        loaded_changed = any(target.changed for target in self.loaded_targets())
         # HAProxy holds the documents and files it serves in memory: any change of them needs its check and a reload.
         haproxy = self.webserver['server'] == 'haproxy'
         result = dict(path=config.path, validated=False, binary=None,
@@ -424,7 +428,7 @@ class Change(object):
 
     def record_site(self):
         for target in self.site_targets():
-            if target is None or not target.changed:
+            if not target.changed:
                 continue
             self.changed = True
             if target.mode == site_files.BUNDLE_MODE:
@@ -453,8 +457,8 @@ class Change(object):
                         files.write_atomically(self.module, step.dest, step.after)
                     # Recorded once done: a refused write (read-only or immutable directory) reports no change.
                     self.record(step)
-        for target in self.site_targets()[1:]:
-            if target is not None and target.changed:
+        for target in self.loaded_targets():
+            if target.changed:
                 files.write_atomically(self.module, target.path, target.after,
                                        private=target.mode == site_files.BUNDLE_MODE)
         if self.site is not None and self.site['config'].changed:
@@ -483,14 +487,17 @@ class Change(object):
             self.diffs.append(dict(file_diff, before_header=arguments['path'], after_header=arguments['path']))
 
     def set_attributes(self):
-        """The documents get the owner, group and mode given; the config and bundle only their mode (owner unchanged)."""
+        """The documents get the owner, group and mode given; the config, bundle and served files only a mode."""
         for step in self.steps:
             if step.after is not None:
                 self._set_attributes(dict(self.file_args, path=step.dest), step.state == files.CREATED, step.name)
         if self.site is None:
             return
         plain = dict((key, None) for key in self.file_args)
-        for target, mode in ((self.site['config'], self.webserver['mode']), (self.site['bundle'], '0600')):
+        # The files the site serves (the index page) get the documents' mode, as they are published the same way.
+        targets = [(self.site['config'], self.webserver['mode']), (self.site['bundle'], '0600')]
+        targets += [(target, self.module.params['mode']) for target in self.site['files']]
+        for target, mode in targets:
             if target is not None:
                 self._set_attributes(dict(plain, path=target.path, mode=mode), target.before is None)
 

@@ -188,3 +188,17 @@ def test_a_served_file_beside_documents_not_yet_created(host):
     args['webserver']['files'] = [{'path': str(host / 'elsewhere' / 'index.html'), 'content': 'x'}]
     refused, failed = run(args)
     assert failed and 'the directory %s does not exist' % (host / 'elsewhere') in refused['msg']
+
+
+def test_a_served_file_gets_the_documents_mode(host):
+    args = arguments(host, {'client': CLIENT}, server='nginx')
+    index = host / 'public' / 'index.html'
+    args['webserver']['files'] = [{'path': str(index), 'content': '<h1>Hello</h1>\n'}]
+    args['mode'] = '0640'
+    result, failed = run(args)
+    assert not failed, result['msg']
+    assert oct(os.stat(str(index)).st_mode & 0o777) == '0o640'
+    os.chmod(str(index), 0o600)
+    again, failed = run(args)
+    assert not failed and again['changed']
+    assert oct(os.stat(str(index)).st_mode & 0o777) == '0o640'
