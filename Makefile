@@ -28,6 +28,11 @@ else
 VENV ?= .venv-$(V)
 endif
 BIN := $(abspath $(VENV))/bin
+# The leg whose lock file the venv's tests install: V, or the newest leg that runs on the venv's Python.
+LOCK_LEG := $(or $(V),$(lastword $(foreach leg,$(ANSIBLE_CORE_VERSIONS),$(if $(filter $(shell \
+  $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) -c 'import sys; print("%d.%d" % sys.version_info[:2])' \
+  2>/dev/null),$(PYTHONS_$(leg))),$(leg)))))
+LOCK := tests/locks/ansible-core-$(LOCK_LEG).txt
 GALAXY_VENV := .venv-galaxy
 BUILD := $(CURDIR)/build
 COLLECTIONS := $(BUILD)/collections
@@ -44,7 +49,7 @@ export PY_COLORS := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export VENV_BIN := $(BIN)
 
-.PHONY: demo test test-quick leg leg-full venv test-deps system-deps collection sanity units functional \
+.PHONY: demo demo-ranges update-locks test test-quick leg leg-full venv test-deps system-deps collection sanity units functional \
   integration lint molecule galaxy-check docs-check bench bench-quick changelog clean
 
 ## make demo: build and install the collection, run examples/site.yml on localhost into demo-output/.
@@ -55,6 +60,12 @@ demo: venv collection
 	@for f in "$(DEMO_DIR)"/matrix/static-files/public/.well-known/matrix/*; do \
 	  echo "== $${f#$(CURDIR)/}"; cat "$$f"; done
 
+## make demo-ranges: make demo as a user gets it today: a new venv on the newest leg's Python, with the newest
+## releases requirements.txt allows (not the locks).
+demo-ranges:
+	rm -rf .venv-ranges
+	$(MAKE) demo VENV=.venv-ranges PYTHON="$$(tests/utils/find-python.sh $(PYTHONS_$(ANSIBLE_CORE_NEWEST)))"
+
 ## make test: every suite on every supported ansible-core, one leg after the other (2 cores: no parallel legs).
 ## Sanity, units and integration on each; functional tests and Molecule on the minimum and the newest; then what
 ## Galaxy (galaxy-importer) and the Ansible package (antsibull-docs) check, and ansible-lint.
@@ -63,7 +74,7 @@ test: system-deps
 	for version in $(filter-out $(ANSIBLE_CORE_MINIMUM) $(ANSIBLE_CORE_NEWEST),$(ANSIBLE_CORE_VERSIONS)); do \
 	  $(MAKE) leg V=$$version; done
 	$(MAKE) leg-full lint V=$(ANSIBLE_CORE_NEWEST)
-	$(MAKE) galaxy-check docs-check
+	$(MAKE) galaxy-check docs-check demo-ranges
 
 ## make test-quick: the everyday leg, on .venv (or V=<version>): units, integration, lint.
 test-quick: test-deps system-deps collection units integration lint
@@ -75,15 +86,17 @@ $(BIN)/python:
 	@python=$(if $(V),$$(tests/utils/find-python.sh $(PYTHONS_$(V))),$(PYTHON)); \
 	  echo "$(VENV): $$("$$python" --version) ($$python)"; \
 	  "$$python" -m venv "$(VENV)"
-	"$(BIN)/pip" install -q --upgrade pip
 
+# What a user installs (make demo): the ranges of requirements.txt, newest releases. With V, the leg's lock.
 $(VENV)/.installed: requirements.txt | $(BIN)/python
-	"$(BIN)/pip" install -q -r requirements.txt $(if $(V),-r tests/requirements-ansible-core-$(V).txt)
+	"$(BIN)/pip" install -q $(if $(V),--require-hashes -r $(LOCK),-r requirements.txt)
 	touch "$@"
 
-$(VENV)/.installed-tests: tests/requirements.txt requirements.txt $(wildcard tests/requirements-ansible-core-$(V).txt) \
-  | $(BIN)/python
-	"$(BIN)/pip" install -q -r tests/requirements.txt $(if $(V),-r tests/requirements-ansible-core-$(V).txt)
+# What the tests install: the lock of the leg (V), or without V the lock of the newest leg the venv's Python runs,
+# exact versions and hashes of everything (make update-locks moves them forward).
+$(VENV)/.installed-tests: $(wildcard $(LOCK)) | $(BIN)/python
+	@[ -f "$(LOCK)" ] || { echo "$(VENV): no lock file for its Python; use V=<one of $(ANSIBLE_CORE_VERSIONS)>" >&2; exit 1; }
+	"$(BIN)/pip" install -q --require-hashes -r $(LOCK)
 	touch "$@" "$(VENV)/.installed"
 
 venv: $(VENV)/.installed
@@ -119,11 +132,10 @@ molecule: test-deps system-deps collection
 
 # galaxy-importer and antsibull-docs pin libraries the test tools want newer: their own venv, on the newest leg's
 # ansible-core and Python.
-$(GALAXY_VENV)/.installed-galaxy: tests/requirements-galaxy.txt tests/requirements-ansible-core-$(ANSIBLE_CORE_NEWEST).txt
+$(GALAXY_VENV)/.installed-galaxy: tests/locks/galaxy.txt
 	python=$$(tests/utils/find-python.sh $(PYTHONS_$(ANSIBLE_CORE_NEWEST))); \
 	  [ -x "$(GALAXY_VENV)/bin/python" ] || "$$python" -m venv "$(GALAXY_VENV)"
-	"$(GALAXY_VENV)/bin/pip" install -q --upgrade pip
-	"$(GALAXY_VENV)/bin/pip" install -q -r tests/requirements-galaxy.txt -r requirements.txt
+	"$(GALAXY_VENV)/bin/pip" install -q --require-hashes -r tests/locks/galaxy.txt
 	touch "$@" "$(GALAXY_VENV)/.installed"
 
 ## make galaxy-check: galaxy-importer (what Galaxy runs on an upload) on the built tarball, offline.
@@ -144,6 +156,15 @@ bench: test-deps collection
 bench-quick: test-deps collection
 	pip install -q -r benchmarks/requirements.txt
 	python benchmarks/run.py --quick --collections-path "$(COLLECTIONS)"
+
+## make update-locks: move every lock file in tests/locks/ to the newest releases the inputs allow
+## (requirements.txt, tests/requirements*.txt), on purpose: then `make test`, and commit the locks if it passes.
+LOCK_TOOLS := .venv-locks
+update-locks:
+	[ -x "$(LOCK_TOOLS)/bin/uv" ] || { $(PYTHON) -m venv "$(LOCK_TOOLS)" && "$(LOCK_TOOLS)/bin/pip" install -q -r tests/requirements-locks.txt; }
+	tests/utils/update-locks.sh "$(abspath $(LOCK_TOOLS))/bin" \
+	  $(foreach leg,$(ANSIBLE_CORE_VERSIONS),$(leg):$(firstword $(sort $(PYTHONS_$(leg))))) \
+	  galaxy:$(firstword $(sort $(PYTHONS_$(ANSIBLE_CORE_NEWEST))))
 
 changelog: test-deps
 	antsibull-changelog release
