@@ -77,8 +77,8 @@ def dump_dom(browser, url):
         proc = subprocess.run([browser, *FLAGS, '--user-data-dir=' + profile, '--dump-dom', url],
                               capture_output=True, text=True, timeout=120, check=False)
     if proc.returncode != 0 or '<html' not in proc.stdout:
-        sys.exit('docs-browser-check: %s could not open %s (exit %s): %s' % (browser, url, proc.returncode,
-                                                                           proc.stderr[-2000:]))
+        sys.exit('docs-browser-check: %s could not open %s (exit %s): %s'
+                 % (browser, url, proc.returncode, proc.stderr[-2000:]))
     return Page(proc.stdout)
 
 

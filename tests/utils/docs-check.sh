@@ -19,7 +19,7 @@ antsibull-docs lint-collection-docs --plugin-docs "$installed"
 # The oldest supported release (the first tests/requirements-ansible-core-<version>.txt): antsibull-docs runs the
 # ansible-doc it finds first on PATH. The test leg's venv (.venv-<version>) when make test has built it, otherwise a
 # venv with that ansible-core alone (.venv-docs-<version>, about 20 seconds once).
-oldest=$(ls "$repo"/tests/requirements-ansible-core-*.txt | sed 's/.*-core-\(.*\)\.txt$/\1/' | sort -V | head -n 1)
+oldest=$(find "$repo/tests" -maxdepth 1 -name 'requirements-ansible-core-*.txt' | sed 's/.*-core-\(.*\)\.txt$/\1/' | sort -V | head -n 1)
 oldest_bin="$repo/.venv-$oldest/bin"
 if [ ! -x "$oldest_bin/ansible-doc" ]; then
   oldest_bin="$repo/.venv-docs-$oldest/bin"
