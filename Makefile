@@ -74,7 +74,7 @@ test: system-deps
 	for version in $(filter-out $(ANSIBLE_CORE_MINIMUM) $(ANSIBLE_CORE_NEWEST),$(ANSIBLE_CORE_VERSIONS)); do \
 	  $(MAKE) leg V=$$version; done
 	$(MAKE) leg-full lint V=$(ANSIBLE_CORE_NEWEST)
-	$(MAKE) galaxy-check docs-check demo-ranges
+	$(MAKE) galaxy-check docs-check docs package-check demo-ranges
 
 ## make test-quick: the everyday leg, on .venv (or V=<version>): units, integration, lint.
 test-quick: test-deps system-deps collection units integration lint
@@ -147,6 +147,20 @@ galaxy-check: $(GALAXY_VENV)/.installed-galaxy
 docs-check: $(GALAXY_VENV)/.installed-galaxy
 	$(MAKE) collection VENV=$(GALAXY_VENV)
 	VENV_BIN="$(abspath $(GALAXY_VENV))/bin" tests/utils/docs-check.sh
+
+.PHONY: docs package-check
+
+## make docs: the documentation site (antsibull-docs + Sphinx) in build/docs/build/html; fails on any warning of
+## its own, then headless Chromium checks the role pages and the guides.
+docs: $(GALAXY_VENV)/.installed-galaxy system-deps
+	$(MAKE) collection VENV=$(GALAXY_VENV)
+	VENV_BIN="$(abspath $(GALAXY_VENV))/bin" tests/utils/docs-site.sh "$(BUILD)/docs"
+
+## make package-check: what the tarball holds, what ansible-builder reads for an execution environment, and the
+## changelog a release would generate from the fragments.
+package-check: $(GALAXY_VENV)/.installed-galaxy
+	$(MAKE) collection VENV=$(GALAXY_VENV)
+	VENV_BIN="$(abspath $(GALAXY_VENV))/bin" tests/utils/package-check.sh "$(TARBALL)"
 
 ## make bench: the fleet benchmark (1 to 300 hosts, under 20 minutes); make bench-quick: 1 and 30 hosts.
 bench: test-deps collection

@@ -21,7 +21,7 @@ whole logic against fakes:
 host:port may use, and ``request(..., address=pair)`` connects to one of them:
 that is how each address of a name is checked on its own.
 
-Every problem carries a stable kebab-case code; docs/checker.md lists them.
+Every problem carries a stable kebab-case code; the module matrix_wellknown_info documents them (RETURN: problems).
 ``report_lines(result)`` turns the result into the lines a person reads.
 """
 

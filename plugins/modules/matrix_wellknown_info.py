@@ -117,7 +117,8 @@ attributes:
   platform:
     platforms: posix
 notes:
-  - Every problem has a stable C(code); the collection's C(docs/checker.md) lists them with the fix for each.
+  - Every problem has a stable C(code). RV(problems[].code) lists them with the fix for each, and so does
+    R(the checker guide,ansible_collections.matrix.wellknown.docsite.guide_checker).
   - CORS is checked with the origin C(https://matrix-wellknown-check.invalid); a correct setup answers
     C(Access-Control-Allow-Origin) with C(*).
 seealso:
@@ -194,7 +195,120 @@ problems:
       type: str
       sample: error
     code:
-      description: A stable kebab-case identifier, such as C(cors-missing) or C(federation-failed).
+      description:
+        - 'A stable kebab-case identifier. The codes, their severity, what each means and how to fix it:'
+        - 'C(not-found) (C(client): warning; C(server): error, or warning when port 8448 of the server name answers):
+          The document answers 404. For C(server) it is reported only when no SRV record delegates federation either (an
+          explicit port needs no document). A missing C(support) document is fine and not reported. Fix: Publish the
+          document (the C(matrix_wellknown) module or the role writes it) and serve it on the base domain.'
+        - 'C(http-status) (error): The document answers with a status other than 200 or 404 (after redirects). Fix:
+          Serve it with 200; for an absent C(support) document answer 404.'
+        - 'C(redirect-loop) (error): The redirects come back to a URL already visited. Fix: Make the chain end in a 200
+          answer.'
+        - 'C(too-many-redirects) (error): More than 10 redirects. Fix: Redirect once, or serve the document directly.'
+        - 'C(bad-redirect) (error): A redirect without a C(Location) header, or to something that is not an absolute
+          http(s) URL. Fix: Fix the C(Location) header.'
+        - 'C(insecure-redirect) (C(client): error; others: warning): A redirect from https to plain http. Browsers block
+          an https page from reading plain http (mixed content), so Element Web cannot read such a client document. Fix:
+          Redirect to https only.'
+        - 'C(redirected) (warning): The C(client) document is reached through redirects; clients before Matrix v1.20 do
+          not follow them. Fix: Serve the client document directly with 200 on the base domain.'
+        - 'C(too-large) (error): The body is 50 KiB or more (reading stops after 64 KiB); Matrix servers read at most 50
+          KiB. Fix: Serve a small document.'
+        - 'C(not-utf8) (error): The body is not valid UTF-8 (a compressed body is C(content-encoding) instead). Fix:
+          Save the file as UTF-8.'
+        - 'C(invalid-json) (error): The body is empty, not JSON, has a byte order mark, or uses C(NaN)/C(Infinity). Fix:
+          Fix the syntax; C(python3 -m json.tool FILE) shows where.'
+        - 'C(invalid-document) (error or warning, as the rule): The JSON breaks a rule of the specification, for example
+          C(m.server) with a scheme, a C(client) document without C(m.homeserver.base_url), a C(support) document
+          without contacts or page, a C(policy_server) document whose C(public_keys.ed25519) is not the unpadded base64
+          of 32 bytes. The message names the field. Fix: Change the field as the message says.'
+        - 'C(stale-document) (error): The served document differs from the one given in C(expected) (compared as parsed
+          JSON; the message lists missing, unexpected and different keys), or an expected document is not served. Fix:
+          Replace the served copy (often a hand-copied file on the base domain) with the current document.'
+        - 'C(content-type) (warning): The document is not served as C(application/json). Fix: Serve it with
+          C(Content-Type: application/json) (nginx: C(default_type application/json;)).'
+        - 'C(cache-control) (warning): No C(Cache-Control) header; remote servers then cache the server document for 24
+          hours. Fix: Add one, such as C(Cache-Control: max-age=3600).'
+        - 'C(cors-missing) (C(client): error; C(support): warning): The answer to a cross-origin GET has no
+          C(Access-Control-Allow-Origin) header, one for another origin, or more than one. Browser clients such as
+          Element Web cannot read the document. Fix: Add C(Access-Control-Allow-Origin: *).'
+        - 'C(cors-missing-on-redirect) (C(client): error; C(support): warning): A redirect in front of the document has
+          no C(Access-Control-Allow-Origin); browsers stop at that redirect. Fix: Add C(Access-Control-Allow-Origin: *)
+          to the redirect response too (nginx: C(add_header ... always;)), or serve the document directly.'
+        - 'C(cors-preflight) (warning): C(OPTIONS) with C(Origin) and C(Access-Control-Request-Method: GET) does not get
+          a 2xx answer with C(Access-Control-Allow-Origin). Fix: Answer C(OPTIONS) with 204 and
+          C(Access-Control-Allow-Origin: *), C(Access-Control-Allow-Methods: GET, POST, PUT, DELETE, OPTIONS),
+          C(Access-Control-Allow-Headers: X-Requested-With, Content-Type, Authorization).'
+        - 'C(connection-failed) (error (warning for the documents of a server name with a port, which remote servers
+          never read)): The TCP connection was refused or broke. Fix: Make a web server listen on port 443 of the host,
+          and DNS (or C(connect_to)) point to it.'
+        - 'C(timeout) (error): No connection, TLS handshake or complete answer within C(timeout) seconds. Fix: Check the
+          firewall, proxy and web server.'
+        - 'C(tls-error) (error): The TLS handshake failed, or the certificate is not valid for the name (mismatch,
+          expired, untrusted CA, missing chain). Fix: Serve a certificate for that name, valid, current and issued by a
+          trusted CA, with the full chain. The base domain needs its own certificate.'
+        - 'C(http-error) (error): The answer is not valid HTTP (another protocol on the port, a body cut short). Fix:
+          Make the port speak HTTPS, and fix the proxy in front.'
+        - 'C(invalid-url) (error): A URL to fetch has spaces, control or non-ASCII characters. Fix: Use plain ASCII URLs
+          (percent-encode the rest).'
+        - 'C(dns-error) (error): A name does not resolve (NXDOMAIN, no A/AAAA record), or a DNS lookup failed (timeout,
+          refused, SERVFAIL). With document null: an SRV lookup failed, so remote servers cannot tell whether federation
+          is delegated. Fix: Publish the records, or fix the name server.'
+        - 'C(dns-library-missing) (error): The Python library dnspython is missing where the module runs; SRV records
+          were not looked up and C(nameservers) cannot be used. Reported once. Fix: C(pip install dnspython) for the
+          Python that runs the module.'
+        - 'C(deprecated-srv) (warning): Only the deprecated C(_matrix._tcp) SRV record exists. Fix: Publish
+          C(_matrix-fed._tcp.<name>) with the same target too.'
+        - 'C(srv-target-cname) (warning): An SRV target is a CNAME, which SRV targets must not be. Fix: Point the SRV
+          record at the canonical name.'
+        - 'C(server-document-ignored) (warning): The server name has an explicit port (or is an IP address), so remote
+          servers never read the server document that is served. Fix: Use the server name without port to delegate with
+          the document, or drop the document.'
+        - 'C(federation-failed) (error (warning for an SRV target when another one answers)): C(GET
+          /_matrix/federation/v1/version) at the resolved address failed (connection, TLS name, status, no JSON
+          C(server) object). The message says where it connected, which certificate name and C(Host) header it used, and
+          why that target was chosen. Fix: Run the homeserver''s federation listener there with a certificate for the
+          name in the message, or fix C(m.server) / the SRV record.'
+        - 'C(address-failed) (error): A name has several addresses (A and AAAA) and one of them fails (no connection,
+          TLS error, another status) while the others answer; the message names the address and its family. Reported on
+          C(server) for the base domain (all its documents), on C(client) for the C(base_url) host, with document null
+          for the federation target. C(addresses) in the result lists each address checked. Fix: Fix or remove the stale
+          record (often an AAAA), make the web server listen on both families (nginx: C(listen [::]:443 ssl;) too), open
+          the firewall.'
+        - 'C(bot-challenge) (error): The document is answered with a challenge of a CDN or bot protection (Cloudflare''s
+          C(cf-mitigated: challenge), a 403/503 HTML page from a CDN). Browsers pass it, Matrix servers and clients
+          cannot. Fix: Exempt C(/.well-known/matrix/) from bot protection (Cloudflare: a WAF custom rule "URI Path
+          starts with C(/.well-known/matrix/)" with the action Skip, and no Bot Fight Mode or "Under Attack" mode
+          there).'
+        - 'C(html-instead-of-json) (error): A 200 answer holds an HTML page where the JSON document belongs (a CMS or a
+          catch-all rule answers the path). Fix: Serve the file at C(/.well-known/matrix/<name>) before any catch-all
+          rule, as C(application/json).'
+        - 'C(content-encoding) (error): The body is compressed (C(Content-Encoding: gzip), ...) although the request
+          accepted no compression, so readers get compressed bytes. Fix: Serve the plain file to requests without
+          C(Accept-Encoding) (nginx: no C(gzip_static always), no added C(Content-Encoding) header).'
+        - 'C(cache-lifetime) (warning): The server document is sent with C(Cache-Control: no-store), C(max-age=0) or an
+          expired C(Expires) (remote servers fetch it again for almost every request and fail while the base domain is
+          down), or asks for more than 48 hours (the specification''s cap). C(server_cache) in the result gives the
+          lifetime remote servers apply (24 hours without a header). Fix: Send C(Cache-Control: max-age=3600) up to
+          C(max-age=172800).'
+        - 'C(certificate-expiring) (warning): The certificate of the base domain (on C(server)), of the C(base_url) host
+          (on C(client)) or of the federation target (document null) expires within C(certificate_warning_days) (14). An
+          expired one is a C(tls-error). Fix: Renew it, and check that the renewal job runs and reloads the web server.'
+        - 'C(auth-metadata-missing) (warning): The client document announces C(org.matrix.msc2965.authentication), but
+          C({base_url}/_matrix/client/v1/auth_metadata) (Matrix v1.15) does not answer with an C(issuer); the well-known
+          key is the deprecated way. Fix: Make the homeserver (or MAS behind it) answer C(auth_metadata).'
+        - 'C(auth-issuer-mismatch) (error): The C(issuer) of C(auth_metadata) differs from
+          C(org.matrix.msc2965.authentication.issuer) (compared exactly; a trailing C(/) counts). Fix: Set the
+          well-known issuer to the one the homeserver announces, or fix the homeserver''s.'
+        - 'C(rtc-focus-unreachable) (warning): A C(livekit_service_url) of C(org.matrix.msc4143.rtc_foci) is not an
+          https URL, cannot be reached, or answers 5xx: Element Call cannot use that focus. Fix: Make the LiveKit JWT
+          service answer there over HTTPS, or fix the URL.'
+        - 'C(versions-failed) (error): C({base_url}/_matrix/client/versions) failed or has no C(versions) list of
+          strings; clients stop there. Fix: Make the homeserver answer under that C(base_url) (check the reverse proxy),
+          or fix C(m.homeserver.base_url).'
+        - 'C(identity-server-failed) (error): C({base_url}/_matrix/identity/v2) of C(m.identity_server) does not answer
+          200; clients refuse to continue. Fix: Make the identity server answer, or remove C(m.identity_server).'
       type: str
       sample: cors-missing
     message:

@@ -19,7 +19,11 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
 
 
 def markup(text):
-    """Ansible doc markup to Markdown: C(x), O(x), V(x), M(x) become code."""
+    """Ansible doc markup to Markdown: C(x), O(x), V(x), M(x), P(x#type) become code, R(text,label) its text."""
+    text = re.sub(r'\bR\(([^,)]*),ansible_collections\.matrix\.wellknown\.docsite\.([a-z_]+)\)',
+                  r'[\1](../../docs/docsite/rst/\2.rst)', text)
+    text = re.sub(r'\bR\(([^,)]*),[^)]*\)', r'\1', text)
+    text = re.sub(r'\bP\(([^)#]*)#[a-z]+\)', r'`\1`', text)
     return re.sub(r'\b[COVM]\(([^)]*)\)', r'`\1`', text).replace('|', '\\|')
 
 

@@ -20,7 +20,7 @@ from ansible_collections.matrix.wellknown.plugins.module_utils.settings import S
 botocore_session = pytest.importorskip('botocore.session')
 botocore_validate = pytest.importorskip('botocore.validate')
 
-DOCS = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'docs', 'webservers.md')
+DOCS = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'docs', 'docsite', 'rst', 'guide_serving.rst')
 
 NAMES = {
     'method': 'matrix_base_domain_method',
@@ -168,12 +168,12 @@ def test_the_validation_catches_a_broken_fragment():
 
 
 def _documented_merge_filter():
-    """The jq program of the merge step in docs/webservers.md."""
+    """The jq program of the merge step in the serving guide (a code block: every line indented by 3 spaces)."""
     with open(DOCS) as handle:
         text = handle.read()
-    match = re.search(r"jq --slurpfile matrix \S+ '\n(.*?)\n' ", text, re.S)
-    assert match, 'docs/webservers.md has no jq merge command'
-    return match.group(1)
+    match = re.search(r"jq --slurpfile matrix \S+ '\n(.*?)\n   ' ", text, re.S)
+    assert match, 'the serving guide has no jq merge command'
+    return '\n'.join(line[3:] for line in match.group(1).split('\n'))
 
 
 @pytest.mark.skipif(not shutil.which('jq'), reason='jq is not installed')
