@@ -284,6 +284,8 @@ warnings_found:
   sample: ["client: m.homeserver.base_url 'http://matrix.example.com' uses plain http: clients expect https"]
 """
 
+import contextlib
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
@@ -418,7 +420,7 @@ class Change(object):
             return
         if self.exists:
             dir_diff = dict(before={}, after={})
-            self.changed = self.module.set_fs_attributes_if_different(self.dir_args, self.changed, diff=dir_diff)
+            self.changed = files.set_directory_attributes(self.module, self.dir_args, diff=dir_diff) or self.changed
             if dir_diff['before']:
                 self.diffs.append(dict(dir_diff, before_header=self.path, after_header=self.path))
         else:
@@ -440,34 +442,32 @@ class Change(object):
                 self.diffs.append(_content_diff(target.path, target.before, target.after))
 
     def write(self):
-        """Documents (their directory first), bundle and files, then the config that loads them, then deletions."""
-        removals = []
-        if self.has_documents:
-            if not self.exists:
-                for directory in files.make_directories(self.path):
-                    self.module.set_fs_attributes_if_different(dict(self.dir_args, path=directory), False)
-            with files.locked(self.path):
+        """Documents (their directory first), bundle and files, then the config that loads them, then deletions:
+        one transaction, all or nothing."""
+        if self.has_documents and not self.exists:
+            files.make_directories(self.path, lambda made: files.set_attributes(
+                self.module, dict(self.dir_args, path=made.path), opened=made))
+        with files.Transaction() as transaction, \
+                (files.locked(self.path) if self.has_documents else contextlib.nullcontext()):
+            if self.has_documents:
                 # Plan again under the lock: another run may have changed the files meanwhile.
                 dummy, self.steps = files.plan(self.path, self.contents, self.absent)
-                for step in self.steps:
-                    if step.state == files.REMOVED:
-                        removals.append(step)
-                        continue
-                    if step.state in CHANGES:
-                        files.write_atomically(self.module, step.dest, step.after)
-                    # Recorded once done: a refused write (read-only or immutable directory) reports no change.
-                    self.record(step)
-        for target in self.loaded_targets():
-            if target.changed:
-                files.write_atomically(self.module, target.path, target.after,
-                                       private=target.mode == site_files.BUNDLE_MODE)
-        if self.site is not None and self.site['config'].changed:
-            files.write_atomically(self.module, self.site['config'].path, self.site['config'].after)
-        for step in removals:
-            files.remove(step.dest)
+            for step in self.steps:
+                if step.state == files.REMOVED:
+                    transaction.remove(step.dest)
+                elif step.state in CHANGES:
+                    transaction.write(step.dest, step.after)
+            for target in self.loaded_targets():
+                if target.changed:
+                    transaction.write(target.path, target.after, private=target.mode == site_files.BUNDLE_MODE)
+            if self.site is not None and self.site['config'].changed:
+                transaction.write(self.site['config'].path, self.site['config'].after)
+            for path in self.stale:
+                transaction.remove(path)
+            transaction.commit()
+        # Recorded once done: a refused write (read-only or immutable file) reports no change.
+        for step in self.steps:
             self.record(step)
-        for path in self.stale:
-            files.remove(path)
 
     def record(self, step):
         self.states[step.name] = step.state
@@ -480,7 +480,7 @@ class Change(object):
         if self.module.check_mode and created:
             return
         file_diff = dict(before={}, after={})
-        if self.module.set_fs_attributes_if_different(arguments, False, diff=file_diff):
+        if files.set_attributes(self.module, arguments, diff=file_diff):
             self.changed = True
             if name is not None and self.states.get(name) == files.UNCHANGED:
                 self.states[name] = files.UPDATED
@@ -555,7 +555,8 @@ def main():
                         'that read it, so it stops serving it' % ('would remove' if module.check_mode else 'removed', stale))
         change.set_attributes()
     except files.PlanError as exc:
-        module.fail_json(msg=to_text(exc), states=change.states if change else {}, changed=change.changed if change else False)
+        module.fail_json(msg=to_text(exc), states=change.states if change else {},
+                         changed=exc.changed or (change.changed if change else False))
 
     result.update(changed=change.changed, states=change.states, removed_configs=change.stale)
     if module._diff:
