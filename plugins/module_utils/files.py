@@ -383,9 +383,8 @@ def locked(path):
         os.close(handle)
 
 
-def _run_is_gone(pid, entry, now):
-    if now - entry.st_mtime > LEFTOVER_AGE:
-        return True
+def process_is_gone(pid):
+    """Whether no process has this PID any more (on this host)."""
     if pid == os.getpid():
         return False
     try:
@@ -412,9 +411,7 @@ def remove_leftovers(directory, names=()):
         entry = directory.lstat(entry_name)
         if entry is None or not stat.S_ISREG(entry.st_mode) or entry.st_uid != os.geteuid():
             continue
-        if match and not _run_is_gone(int(match.group('pid')), entry, now):
-            continue
-        if not match and now - entry.st_mtime <= LEFTOVER_AGE:
+        if now - entry.st_mtime <= LEFTOVER_AGE and not (match and process_is_gone(int(match.group('pid')))):
             continue
         try:
             os.unlink(entry_name, dir_fd=directory.fd)
@@ -450,13 +447,24 @@ class Transaction(object):
         self._removals = []
         self._leftovers = []
 
+    def _open(self, path):
+        if path not in self._directories:
+            self._directories[path] = open_directory(path or '/')
+        return self._directories[path]
+
+    def tidy(self, paths):
+        """Remove what killed runs left beside the files ``paths`` (see ``remove_leftovers``), even when none of
+        them changes now."""
+        for path in paths:
+            parent, name = os.path.split(path)
+            directory = self._open(parent)
+            if directory is not None:
+                remove_leftovers(directory, [name])
+
     def _directory(self, path, name):
-        directory = self._directories.get(path)
+        directory = self._open(path)
         if directory is None:
-            directory = open_directory(path or '/')
-            if directory is None:
-                raise PlanError('cannot write %s: the directory %s does not exist' % (os.path.join(path, name), path))
-            self._directories[path] = directory
+            raise PlanError('cannot write %s: the directory %s does not exist' % (os.path.join(path, name), path))
         remove_leftovers(directory, [name])
         entry = directory.lstat(name)
         if entry is not None and stat.S_ISDIR(entry.st_mode):
@@ -550,7 +558,8 @@ class Transaction(object):
             raise PlanError(message)
         for directory in self._directories.values():
             try:
-                os.fsync(directory.fd)
+                if directory is not None:
+                    os.fsync(directory.fd)
             except OSError:
                 pass
 
@@ -576,7 +585,8 @@ class Transaction(object):
                 pass
         self._leftovers = []
         for directory in self._directories.values():
-            directory.close()
+            if directory is not None:
+                directory.close()
         self._directories = {}
 
     def __enter__(self):

@@ -465,6 +465,10 @@ class Change(object):
             for path in self.stale:
                 transaction.remove(path)
             transaction.commit()
+            # Temporary files of a run killed half-way, beside every file of the change, and its check's copies.
+            transaction.tidy([step.dest for step in self.steps] + [target.path for target in self.site_targets()])
+        if self.site is not None:
+            site_files.remove_stale_staging()
         # Recorded once done: a refused write (read-only or immutable file) reports no change.
         for step in self.steps:
             self.record(step)
