@@ -668,6 +668,9 @@ def set_attributes(module, arguments, diff=None, opened=None):
                 handle = os.open(name, _READ_FLAGS, dir_fd=parent.fd)
             except OSError as exc:
                 if exc.errno == errno.ELOOP:
+                    if module.check_mode:
+                        # What the change replaces; the real run sets the attributes of the file it puts there.
+                        return True
                     raise PlanError('%s is a symbolic link: refusing to change the attributes of what it points to'
                                     % path)
                 raise PlanError('cannot open %s: %s' % (path, _describe(exc)))
@@ -675,6 +678,8 @@ def set_attributes(module, arguments, diff=None, opened=None):
         try:
             entry = os.fstat(handle)
             if not (stat.S_ISREG(entry.st_mode) or stat.S_ISDIR(entry.st_mode)):
+                if module.check_mode:
+                    return True
                 raise PlanError('%s is %s, not a file this collection writes' % (path, _kind(entry.st_mode)))
             changed = False
             uid = _owner(arguments.get('owner'), pwd, 'owner')
