@@ -388,6 +388,12 @@ def process_is_gone(pid):
     if pid == os.getpid():
         return False
     try:
+        # A zombie (killed, not yet reaped by its parent) runs no more.
+        with open('/proc/%d/stat' % pid, 'rb') as handle:
+            return handle.read().rsplit(b')', 1)[1].split()[0] == b'Z'
+    except (IOError, OSError, IndexError):
+        pass
+    try:
         os.kill(pid, 0)
     except OSError as exc:
         return exc.errno == errno.ESRCH

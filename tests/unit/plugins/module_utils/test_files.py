@@ -31,6 +31,8 @@ SERVER = {'m.server': 'matrix.example.com:443'}
 CLIENT = {'m.homeserver': {'base_url': 'https://matrix.example.com'}}
 NEW_SERVER = {'m.server': 'other.example.com:443'}
 NEW_CLIENT = {'m.homeserver': {'base_url': 'https://other.example.com'}}
+# Older than any leftover a live run could own (an hour).
+TWO_HOURS = 7200
 SECRET = b'root:$6$only-root-may-read-this:19000:0:99999:7:::\n'
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason='acts as root against another user (runuser)')
@@ -332,7 +334,7 @@ def test_leftovers_of_dead_runs_are_removed_those_of_live_runs_kept(host):
     old = os.path.join(target, '.client.zz99yy88.tmp')
     with open(old, 'wb') as handle:
         handle.write(b'{')
-    os.utime(old, (time.time() - 2 * files.LEFTOVER_AGE,) * 2)
+    os.utime(old, (time.time() - TWO_HOURS,) * 2)
     names[os.path.basename(old)] = True
     # Nothing changes in this run: it still tidies.
     result, failed = run(host, server=SERVER, client=CLIENT)
@@ -354,7 +356,7 @@ def test_stale_staging_directories_are_removed_live_ones_kept(tmp_path):
         (path / 'server.conf').write_text('listen 443;')
         made[name] = gone
     old = tmp_path / 'matrix-wellknown-check-z9x8c7v6'
-    os.utime(str(old), (time.time() - 2 * files.LEFTOVER_AGE,) * 2)
+    os.utime(str(old), (time.time() - TWO_HOURS,) * 2)
     # A link with the name of a dead run's directory is not followed, nor removed.
     elsewhere = tmp_path / 'elsewhere'
     elsewhere.mkdir()
