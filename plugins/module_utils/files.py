@@ -20,6 +20,7 @@ is never read or shown, only replaced.
 
 from __future__ import annotations
 
+import binascii
 import collections
 import contextlib
 import errno
@@ -30,7 +31,6 @@ import pwd
 import re
 import stat
 import time
-import uuid
 
 from ansible.module_utils.common.text.converters import to_native
 
@@ -120,6 +120,17 @@ def _user_name(uid):
         return pwd.getpwuid(uid).pw_name
     except KeyError:
         return 'UID %d' % uid
+
+
+def _who_can_write(directory_stat):
+    if directory_stat.st_uid not in (0, os.geteuid()):
+        return _user_name(directory_stat.st_uid)
+    if directory_stat.st_mode & 0o002:
+        return 'every local user'
+    try:
+        return 'the group %s' % grp.getgrgid(directory_stat.st_gid).gr_name
+    except KeyError:
+        return 'the group GID %d' % directory_stat.st_gid
 
 
 def _trusted_link(directory_stat, link_stat):
@@ -223,9 +234,9 @@ def open_directory(path, create=None):
                 holder = os.fstat(fd)
                 if not _trusted_link(holder, entry):
                     raise PlanError(
-                        'refusing the symbolic link %s in %s: %s can write that directory and could point the link '
+                        'refusing the symbolic link %s in %s: %s can write the directory it is in and could point it '
                         'anywhere (root would then write there); make %s a real directory, or give the resolved path'
-                        % (here, path, _user_name(holder.st_uid), here))
+                        % (here, path, _who_can_write(holder), here))
                 links += 1
                 if links > _MAX_LINKS:
                     raise PlanError('cannot open %s: too many levels of symbolic links' % path)
@@ -428,7 +439,7 @@ def remove_leftovers(directory, names=()):
 
 
 def _leftover_name(name, suffix):
-    return '.%s.%s.%d.%s.%s' % (name, TEMP_TAG, os.getpid(), uuid.uuid4().hex[:12], suffix)
+    return '.%s.%s.%d.%s.%s' % (name, TEMP_TAG, os.getpid(), binascii.hexlify(os.urandom(6)).decode('ascii'), suffix)
 
 
 def _umask():

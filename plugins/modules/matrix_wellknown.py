@@ -26,6 +26,9 @@ options:
     description:
       - Directory the documents are written to. It is created, with missing parents, when absent.
       - Must be absolute; a relative path is refused.
+      - A symbolic link on the way to O(path) (or to a O(webserver) file) is followed only when nobody but root
+        could have made it (it sits in a directory only root can change); a link in a directory another user owns
+        or may write, such as one that C(matrix_user_name) could plant, is refused with a message naming it.
     type: path
     default: /matrix/static-files/public/.well-known/matrix
   server:
@@ -180,7 +183,12 @@ attributes:
   platform:
     platforms: posix
   safe_file_operations:
-    description: Documents are written to a temporary file beside the target and renamed into place.
+    description:
+      - Every file is written whole to a temporary file beside it (readable only by the user the module runs as until complete), then all
+        are renamed into place; if one fails, those already replaced are put back and the task fails naming the file.
+      - Files are reached through directory descriptors that never follow a link another user could have planted;
+        only regular files are read as current content (up to 1 MiB, never blocking), anything else is replaced
+        unread. Temporary files left by a killed run are removed by the next one. O(unsafe_writes) has no effect.
     support: full
   idempotent:
     description: When run twice with the same options, the second run reports no change.

@@ -171,7 +171,7 @@ def test_a_document_directory_swapped_for_a_link_is_refused(host):
     as_nobody('mv matrix matrix.old && ln -s %s/etc matrix' % host, os.path.dirname(documents_path(host)))
     result, failed = run(host, server=NEW_SERVER, client=NEW_CLIENT, absent=['support'])
     assert failed
-    assert result['msg'].startswith('refusing the symbolic link %s in %s: nobody can write that directory'
+    assert result['msg'].startswith('refusing the symbolic link %s in %s: nobody can write the directory it is in'
                                     % (documents_path(host), documents_path(host))), result['msg']
     assert result['changed'] is False
     # Root's directory, which the link points to, is untouched: nothing written, support not deleted.
@@ -372,3 +372,26 @@ def test_stale_staging_directories_are_removed_live_ones_kept(tmp_path):
     assert left == set([name for name, gone in made.items() if not gone]
                        + ['elsewhere', 'matrix-wellknown-check-%d-link0000' % dead, foreign.name])
     assert (elsewhere / 'keep').read_text() == 'keep'
+
+
+@pytest.mark.parametrize('holder_mode, link_owner, refused', [
+    (0o755, 'root', None),
+    (0o775, 'root', 'the group root can write the directory it is in'),
+    (0o777, 'root', 'every local user can write the directory it is in'),
+    (0o1777, 'root', None),  # sticky, like /tmp: only root could have made root's link
+    (0o1777, 'nobody', 'every local user can write the directory it is in'),
+])
+def test_which_links_are_followed(host, holder_mode, link_owner, refused):
+    holder = os.path.join(host, 'holder')
+    os.mkdir(holder)
+    os.chmod(holder, holder_mode)
+    link = os.path.join(holder, 'link')
+    os.symlink(os.path.join(host, 'etc'), link)
+    os.lchown(link, pwd.getpwnam(link_owner).pw_uid, -1)
+    if refused is None:
+        with files.open_directory(link) as directory:
+            assert sorted(os.listdir(directory.fd)) == ['support']
+    else:
+        with pytest.raises(files.PlanError) as error:
+            files.open_directory(link)
+        assert str(error.value).startswith('refusing the symbolic link %s in %s: %s' % (link, link, refused))
