@@ -455,8 +455,8 @@ class Change(object):
         if self.has_documents and not self.exists:
             files.make_directories(self.path, lambda made: files.set_attributes(
                 self.module, dict(self.dir_args, path=made.path), opened=made))
-        with files.Transaction() as transaction, \
-                (files.locked(self.path) if self.has_documents else contextlib.nullcontext()):
+        lock = files.locked(self.path) if self.has_documents else contextlib.nullcontext()
+        with lock, files.Transaction() as transaction:
             if self.has_documents:
                 # Plan again under the lock: another run may have changed the files meanwhile.
                 dummy, self.steps = files.plan(self.path, self.contents, self.absent)

@@ -104,14 +104,23 @@ def is_running(pid):
 
 
 def traced_child(strace):
-    """The PID of the process strace started (its only child)."""
+    """The PID of the module strace runs (strace also forks short-lived helpers of its own first)."""
     def child():
         try:
             with open('/proc/%d/task/%d/children' % (strace.pid, strace.pid)) as handle:
                 pids = handle.read().split()
         except OSError:
             return None
-        return int(pids[0]) if pids else None
+        for pid in pids:
+            try:
+                with open('/proc/%s/cmdline' % pid, 'rb') as handle:
+                    argv = handle.read().split(b'\0')
+                # Once exec'd: strace's own forks carry strace's command line.
+                if argv[0] == sys.executable.encode() and MODULE.encode() in argv:
+                    return int(pid)
+            except OSError:
+                continue
+        return None
     return wait_for(child, 'strace starting the module')
 
 

@@ -395,3 +395,11 @@ def test_which_links_are_followed(host, holder_mode, link_owner, refused):
         with pytest.raises(files.PlanError) as error:
             files.open_directory(link)
         assert str(error.value).startswith('refusing the symbolic link %s in %s: %s' % (link, link, refused))
+
+
+def test_file_attributes_are_set_through_the_open_directory(host, chattr):
+    result, failed = run(host, server=SERVER, attributes='+A')
+    assert not failed, result
+    for path in (os.path.join(documents_path(host), 'server'), documents_path(host)):
+        flags = subprocess.run(['lsattr', '-d', path], capture_output=True, text=True, check=True).stdout.split()[0]
+        assert 'A' in flags, (path, flags)
