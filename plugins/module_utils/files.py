@@ -217,6 +217,7 @@ def open_directory(path, create=None):
                 if link is not None:
                     raise PlanError('%s is a dangling symbolic link: point it at a directory or remove it' % link)
                 if create is None:
+                    os.close(fd)
                     return None
                 try:
                     os.mkdir(name, 0o777, dir_fd=fd)
@@ -336,10 +337,16 @@ def read_in(directory, name, limit=READ_LIMIT):
         os.close(handle)
 
 
+def _split(dest, what):
+    if not dest.startswith('/'):
+        raise PlanError('cannot %s %s: the path is relative, give an absolute one' % (what, dest))
+    return os.path.split(dest)
+
+
 def read_current(dest):
     """The bytes of an existing file, None when it (or its directory) does not exist, or Unreadable."""
-    parent, name = os.path.split(dest)
-    directory = open_directory(parent or '/')
+    parent, name = _split(dest, 'read')
+    directory = open_directory(parent)
     if directory is None:
         return None
     with directory:
@@ -466,14 +473,14 @@ class Transaction(object):
 
     def _open(self, path):
         if path not in self._directories:
-            self._directories[path] = open_directory(path or '/')
+            self._directories[path] = open_directory(path)
         return self._directories[path]
 
     def tidy(self, paths):
         """Remove what killed runs left beside the files ``paths`` (see ``remove_leftovers``), even when none of
         them changes now."""
         for path in paths:
-            parent, name = os.path.split(path)
+            parent, name = _split(path, 'write')
             directory = self._open(parent)
             if directory is not None:
                 remove_leftovers(directory, [name])
@@ -490,7 +497,7 @@ class Transaction(object):
 
     def write(self, dest, data, private=False):
         """Stage ``data`` for ``dest``; a ``private`` file (a private key) stays owner-only and ours."""
-        parent, name = os.path.split(dest)
+        parent, name = _split(dest, 'write')
         directory, entry = self._directory(parent, name)
         temp = _leftover_name(name, 'tmp')
         try:
@@ -524,7 +531,7 @@ class Transaction(object):
 
     def remove(self, dest):
         """Stage the removal of ``dest`` (nothing happens when it does not exist)."""
-        parent, name = os.path.split(dest)
+        parent, name = _split(dest, 'remove')
         directory, entry = self._directory(parent, name)
         if entry is not None:
             self._removals.append((directory, name))
@@ -675,8 +682,8 @@ def set_attributes(module, arguments, diff=None, opened=None):
         if opened is not None:
             handle, proc = os.dup(opened.fd), '/proc/%d/fd/%d/.' % (os.getpid(), opened.fd)
         else:
-            parent = open_directory(os.path.dirname(path) or '/')
-            name = os.path.basename(path)
+            parent_path, name = _split(path, 'set the attributes of')
+            parent = open_directory(parent_path)
             if parent is None or parent.lstat(name) is None:
                 if module.check_mode:
                     return True

@@ -403,3 +403,23 @@ def test_file_attributes_are_set_through_the_open_directory(host, chattr):
     for path in (os.path.join(documents_path(host), 'server'), documents_path(host)):
         flags = subprocess.run(['lsattr', '-d', path], capture_output=True, text=True, check=True).stdout.split()[0]
         assert 'A' in flags, (path, flags)
+
+
+def test_walks_leave_no_descriptor_open(host):
+    before = sorted(os.listdir('/proc/self/fd'))
+    assert files.open_directory(os.path.join(host, 'missing', 'deeper')) is None
+    assert files.read_current(os.path.join(host, 'missing', 'client')) is None
+    with pytest.raises(files.PlanError):
+        files.open_directory(os.path.join(host, 'secret', 'below'))
+    assert sorted(os.listdir('/proc/self/fd')) == before
+
+
+@pytest.mark.parametrize('call', [
+    lambda: files.read_current('server'),
+    lambda: files.write_atomically('server', b'{}'),
+])
+def test_a_relative_file_path_is_refused_not_taken_from_the_root(host, call, monkeypatch):
+    monkeypatch.chdir(host)
+    with pytest.raises(files.PlanError, match='is relative'):
+        call()
+    assert not os.path.exists('/server')
