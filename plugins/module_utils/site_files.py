@@ -162,7 +162,8 @@ def check_site(module, webserver, planned, binary, document_directory=None, docu
     )
 
     server = webserver['server']
-    remove_stale_staging()
+    if not module.check_mode:
+        remove_stale_staging()
     workdir = tempfile.mkdtemp(prefix='%s%d-' % (STAGING_PREFIX, os.getpid()))
     try:
         replacements = {}

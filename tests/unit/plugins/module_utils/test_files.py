@@ -423,3 +423,20 @@ def test_a_relative_file_path_is_refused_not_taken_from_the_root(host, call, mon
     with pytest.raises(files.PlanError, match='is relative'):
         call()
     assert not os.path.exists('/server')
+
+
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_stale_staging_directories_are_removed_by_real_runs_only(host, tmp_path, monkeypatch, check_mode):
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
+    stale = tmp_path / ('matrix-wellknown-check-%d-abcd1234' % spent_pid())
+    stale.mkdir()
+    binary = tmp_path / 'nginx'
+    binary.write_text('#!/bin/sh\nexit 0\n')
+    binary.chmod(0o755)
+    webserver = dict(server='nginx', path=os.path.join(host, 'etc', 'matrix.conf'), content='server {}\n',
+                     binary=str(binary))
+    result, failed = run(host, check_mode=check_mode, server=SERVER, webserver=webserver)
+    assert not failed and result['webserver']['validated'] is True, result
+    assert stale.exists() is check_mode
+    assert [name for name in os.listdir(str(tmp_path)) if name.startswith('matrix-wellknown-check-')] == (
+        [stale.name] if check_mode else [])
