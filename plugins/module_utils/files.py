@@ -267,15 +267,6 @@ def open_directory(path, create=None):
     return Directory(path, fd)
 
 
-def check_directory(path):
-    """Return True when the directory exists, False when it must be created; raise PlanError otherwise."""
-    directory = open_directory(path)
-    if directory is None:
-        return False
-    directory.close()
-    return True
-
-
 def _kind(mode):
     for test, kind in ((stat.S_ISLNK, 'a symbolic link'), (stat.S_ISFIFO, 'a FIFO'), (stat.S_ISSOCK, 'a socket'),
                        (stat.S_ISCHR, 'a character device'), (stat.S_ISBLK, 'a block device')):
@@ -535,10 +526,6 @@ class Transaction(object):
         directory, entry = self._directory(parent, name)
         if entry is not None:
             self._removals.append((directory, name))
-
-    @property
-    def empty(self):
-        return not (self._writes or self._removals)
 
     def _keep(self, directory, name):
         """A hidden hard link to the file at ``name``, to put it back if the change fails; None if there is none."""

@@ -184,8 +184,9 @@ attributes:
     platforms: posix
   safe_file_operations:
     description:
-      - Every file is written whole to a temporary file beside it (readable only by the user the module runs as until complete), then all
-        are renamed into place; if one fails, those already replaced are put back and the task fails naming the file.
+      - Every file is written whole to a temporary file beside it (readable only by the user the module runs as
+        until complete), then all are renamed into place; if one fails, those already replaced are put back and
+        the task fails naming the file.
       - Files are reached through directory descriptors that never follow a link another user could have planted;
         only regular files are read as current content (up to 1 MiB, never blocking), anything else is replaced
         unread. Temporary files left by a killed run are removed by the next one. O(unsafe_writes) has no effect.
