@@ -559,10 +559,12 @@ class Transaction(object):
                 stuck = self._roll_back(done)
                 put_back = [directory.join(name) for directory, name, dummy in done
                             if directory.join(name) not in stuck]
-                if put_back:
+                if not stuck:
                     message += '; nothing of the change was kept: %s put back as before' % ', '.join(put_back)
-                if stuck:
-                    message += '; %s could not be put back and hold the new content' % ', '.join(stuck)
+                else:
+                    if put_back:
+                        message += '; %s put back as before' % ', '.join(put_back)
+                    message += '; %s could not be put back: left as the change made them' % ', '.join(stuck)
                 error = PlanError(message)
                 error.changed = bool(stuck)
                 raise error

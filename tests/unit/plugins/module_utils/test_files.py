@@ -440,3 +440,26 @@ def test_stale_staging_directories_are_removed_by_real_runs_only(host, tmp_path,
     assert stale.exists() is check_mode
     assert [name for name in os.listdir(str(tmp_path)) if name.startswith('matrix-wellknown-check-')] == (
         [stale.name] if check_mode else [])
+
+
+def test_a_rollback_that_fails_too_says_what_holds_the_new_content(host, chattr, monkeypatch):
+    """Putting back cannot be made to fail for real at that instant: the rename of the backup is refused by a stub."""
+    run(host, server=SERVER, client=CLIENT)
+    target = documents_path(host)
+    chattr(os.path.join(target, 'server'))
+    real_rename = os.rename
+
+    def refuse_putting_back(source, *args, **kwargs):
+        if source.endswith('.old'):
+            raise OSError(5, 'Input/output error')
+        return real_rename(source, *args, **kwargs)
+
+    monkeypatch.setattr(os, 'rename', refuse_putting_back)
+    result, failed = run(host, server=NEW_SERVER, client=NEW_CLIENT)
+    monkeypatch.setattr(os, 'rename', real_rename)
+    chattr(os.path.join(target, 'server'), on=False)
+    assert failed and result['changed'] is True
+    assert result['msg'] == ('cannot write %s/server: operation not permitted; %s/client could not be put back: '
+                             'left as the change made them' % (target, target))
+    with open(os.path.join(target, 'client'), 'rb') as handle:
+        assert handle.read() == expected_bytes(NEW_CLIENT)
