@@ -442,7 +442,7 @@ def test_stale_staging_directories_are_removed_by_real_runs_only(host, tmp_path,
         [stale.name] if check_mode else [])
 
 
-def test_a_rollback_that_fails_too_says_what_holds_the_new_content(host, chattr, monkeypatch):
+def test_a_rollback_that_fails_too_names_what_was_left_changed(host, chattr, monkeypatch):
     """Putting back cannot be made to fail for real at that instant: the rename of the backup is refused by a stub."""
     run(host, server=SERVER, client=CLIENT)
     target = documents_path(host)
