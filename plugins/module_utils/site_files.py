@@ -14,9 +14,12 @@ temporary directory, and only then does the module write anything.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import stat
 import sys
 import tempfile
+import time
 
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
@@ -25,6 +28,9 @@ from ansible_collections.matrix.wellknown.plugins.module_utils import files
 SBIN_DIRECTORIES = ['/usr/sbin', '/sbin', '/usr/local/sbin', '/usr/local/bin']
 SERVER_NAMES = {'nginx': 'nginx', 'apache': 'Apache', 'caddy': 'Caddy', 'haproxy': 'HAProxy', 'traefik': 'Traefik'}
 BUNDLE_MODE = 0o600
+# The check's staging directories: ``matrix-wellknown-check-<pid>-<random>`` in the temporary directory.
+STAGING_PREFIX = 'matrix-wellknown-check-'
+_STAGING = re.compile(r'^%s(?:(?P<pid>[0-9]+)-)?[a-z0-9_]{8}\Z' % STAGING_PREFIX)
 
 
 def pem_bundle(certificate, key):
@@ -113,6 +119,36 @@ def find_binary(module, server, binary=None):
     return None
 
 
+def remove_stale_staging(root=None):
+    """Remove the staging directories of checks killed half-way: ours (same owner), whose run is gone (its PID no
+    longer exists) or that are an hour old; never the directory of a run still going. Return the paths removed."""
+    root = root or tempfile.gettempdir()
+    removed = []
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return removed
+    now = time.time()
+    for name in names:
+        match = _STAGING.match(name)
+        if not match:
+            continue
+        path = os.path.join(root, name)
+        try:
+            entry = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(entry.st_mode) or entry.st_uid != os.geteuid():
+            continue
+        pid = match.group('pid')
+        if now - entry.st_mtime <= files.LEFTOVER_AGE and (pid is None or not files.process_is_gone(int(pid))):
+            continue
+        # rmtree removes through descriptors and never follows a link out of the directory.
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
 def check_site(module, webserver, planned, binary, document_directory=None, documents=None):
     """Check the new config with the server, the files it loads staged as they will be; return (ok, argv, output).
 
@@ -126,7 +162,9 @@ def check_site(module, webserver, planned, binary, document_directory=None, docu
     )
 
     server = webserver['server']
-    workdir = tempfile.mkdtemp(prefix='matrix-wellknown-check-')
+    if not module.check_mode:
+        remove_stale_staging()
+    workdir = tempfile.mkdtemp(prefix='%s%d-' % (STAGING_PREFIX, os.getpid()))
     try:
         replacements = {}
         staged = [target for target in [planned['bundle']] + planned['files'] if target is not None]

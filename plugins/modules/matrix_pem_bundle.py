@@ -115,7 +115,10 @@ def main():
         module.fail_json(msg='Cannot write %s: it is a directory' % path)
     data = pem_bundle(_read(module, module.params['certificate'], 'certificate'),
                       _read(module, module.params['key'], 'private key'))
-    before = _read(module, path, 'bundle') if os.path.exists(path) else None
+    try:
+        before = files.read_current(path)
+    except files.PlanError as exc:
+        module.fail_json(msg=to_native(exc))
 
     result = dict(changed=False, path=path)
     diffs = []
@@ -127,12 +130,16 @@ def main():
         if not module.check_mode:
             try:
                 # Created owner-only; the mode asked for is applied below.
-                files.write_atomically(module, path, data, private=True)
+                files.write_atomically(path, data, private=True)
             except files.PlanError as exc:
                 module.fail_json(msg=to_native(exc))
     if os.path.exists(path):
         file_diff = dict(before={}, after={})
-        if module.set_fs_attributes_if_different(module.load_file_common_arguments(module.params), False, diff=file_diff):
+        try:
+            attributes_changed = files.set_attributes(module, module.load_file_common_arguments(module.params), diff=file_diff)
+        except files.PlanError as exc:
+            module.fail_json(msg=to_native(exc), **result)
+        if attributes_changed:
             result['changed'] = True
             diffs.append(dict(file_diff, before_header=path, after_header=path))
     if module._diff:

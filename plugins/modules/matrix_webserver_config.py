@@ -204,14 +204,18 @@ def main():
                         % (site_files.SERVER_NAMES[server], ' or '.join(site_files.binary_names(server)), path))
         if not module.check_mode:
             try:
-                files.write_atomically(module, path, data)
+                files.write_atomically(path, data)
             except files.PlanError as exc:
                 module.fail_json(msg=to_native(exc), **result)
 
     if os.path.exists(path):
         file_diff = dict(before={}, after={})
         file_args = module.load_file_common_arguments(module.params)
-        if module.set_fs_attributes_if_different(file_args, False, diff=file_diff):
+        try:
+            attributes_changed = files.set_attributes(module, file_args, diff=file_diff)
+        except files.PlanError as exc:
+            module.fail_json(msg=to_native(exc), **result)
+        if attributes_changed:
             result['changed'] = True
             diffs.append(dict(file_diff, before_header=path, after_header=path))
     if module._diff:

@@ -26,6 +26,9 @@ options:
     description:
       - Directory the documents are written to. It is created, with missing parents, when absent.
       - Must be absolute; a relative path is refused.
+      - A symbolic link on the way to O(path) (or to a O(webserver) file) is followed only when nobody but root
+        could have made it (it sits in a directory only root can change); a link in a directory another user owns
+        or may write, such as one that C(matrix_user_name) could plant, is refused with a message naming it.
     type: path
     default: /matrix/static-files/public/.well-known/matrix
   server:
@@ -180,7 +183,13 @@ attributes:
   platform:
     platforms: posix
   safe_file_operations:
-    description: Documents are written to a temporary file beside the target and renamed into place.
+    description:
+      - Every file is written whole to a temporary file beside it (readable only by the user the module runs as
+        until complete), then all are renamed into place; if one fails, those already replaced are put back and
+        the task fails naming the file.
+      - Files are reached through directory descriptors that never follow a link another user could have planted;
+        only regular files are read as current content (up to 1 MiB, never blocking), anything else is replaced
+        unread. Temporary files left by a killed run are removed by the next one. O(unsafe_writes) has no effect.
     support: full
   idempotent:
     description: When run twice with the same options, the second run reports no change.
@@ -283,6 +292,8 @@ warnings_found:
   elements: str
   sample: ["client: m.homeserver.base_url 'http://matrix.example.com' uses plain http: clients expect https"]
 """
+
+import contextlib
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
@@ -418,7 +429,7 @@ class Change(object):
             return
         if self.exists:
             dir_diff = dict(before={}, after={})
-            self.changed = self.module.set_fs_attributes_if_different(self.dir_args, self.changed, diff=dir_diff)
+            self.changed = files.set_directory_attributes(self.module, self.dir_args, diff=dir_diff) or self.changed
             if dir_diff['before']:
                 self.diffs.append(dict(dir_diff, before_header=self.path, after_header=self.path))
         else:
@@ -440,34 +451,36 @@ class Change(object):
                 self.diffs.append(_content_diff(target.path, target.before, target.after))
 
     def write(self):
-        """Documents (their directory first), bundle and files, then the config that loads them, then deletions."""
-        removals = []
-        if self.has_documents:
-            if not self.exists:
-                for directory in files.make_directories(self.path):
-                    self.module.set_fs_attributes_if_different(dict(self.dir_args, path=directory), False)
-            with files.locked(self.path):
+        """Documents (their directory first), bundle and files, then the config that loads them, then deletions:
+        one transaction, all or nothing."""
+        if self.has_documents and not self.exists:
+            files.make_directories(self.path, lambda made: files.set_attributes(
+                self.module, dict(self.dir_args, path=made.path), opened=made))
+        lock = files.locked(self.path) if self.has_documents else contextlib.nullcontext()
+        with lock, files.Transaction() as transaction:
+            if self.has_documents:
                 # Plan again under the lock: another run may have changed the files meanwhile.
                 dummy, self.steps = files.plan(self.path, self.contents, self.absent)
-                for step in self.steps:
-                    if step.state == files.REMOVED:
-                        removals.append(step)
-                        continue
-                    if step.state in CHANGES:
-                        files.write_atomically(self.module, step.dest, step.after)
-                    # Recorded once done: a refused write (read-only or immutable directory) reports no change.
-                    self.record(step)
-        for target in self.loaded_targets():
-            if target.changed:
-                files.write_atomically(self.module, target.path, target.after,
-                                       private=target.mode == site_files.BUNDLE_MODE)
-        if self.site is not None and self.site['config'].changed:
-            files.write_atomically(self.module, self.site['config'].path, self.site['config'].after)
-        for step in removals:
-            files.remove(step.dest)
+            for step in self.steps:
+                if step.state == files.REMOVED:
+                    transaction.remove(step.dest)
+                elif step.state in CHANGES:
+                    transaction.write(step.dest, step.after)
+            for target in self.loaded_targets():
+                if target.changed:
+                    transaction.write(target.path, target.after, private=target.mode == site_files.BUNDLE_MODE)
+            if self.site is not None and self.site['config'].changed:
+                transaction.write(self.site['config'].path, self.site['config'].after)
+            for path in self.stale:
+                transaction.remove(path)
+            transaction.commit()
+            # Temporary files of a run killed half-way, beside every file of the change, and its check's copies.
+            transaction.tidy([step.dest for step in self.steps] + [target.path for target in self.site_targets()])
+        if self.site is not None:
+            site_files.remove_stale_staging()
+        # Recorded once done: a refused write (read-only or immutable file) reports no change.
+        for step in self.steps:
             self.record(step)
-        for path in self.stale:
-            files.remove(path)
 
     def record(self, step):
         self.states[step.name] = step.state
@@ -480,7 +493,7 @@ class Change(object):
         if self.module.check_mode and created:
             return
         file_diff = dict(before={}, after={})
-        if self.module.set_fs_attributes_if_different(arguments, False, diff=file_diff):
+        if files.set_attributes(self.module, arguments, diff=file_diff):
             self.changed = True
             if name is not None and self.states.get(name) == files.UNCHANGED:
                 self.states[name] = files.UPDATED
@@ -555,7 +568,8 @@ def main():
                         'that read it, so it stops serving it' % ('would remove' if module.check_mode else 'removed', stale))
         change.set_attributes()
     except files.PlanError as exc:
-        module.fail_json(msg=to_text(exc), states=change.states if change else {}, changed=change.changed if change else False)
+        module.fail_json(msg=to_text(exc), states=change.states if change else {},
+                         changed=exc.changed or (change.changed if change else False))
 
     result.update(changed=change.changed, states=change.states, removed_configs=change.stale)
     if module._diff:

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests run for real: the four web servers, dnsmasq
-# (SRV records for the checker tests), openssl, curl, shellcheck (for ansible-test sanity), and Chromium (make docs
-# opens the documentation site in it, headless). apt-get does not start them
-# on these machines; the tests start and stop each one themselves.
+# (SRV records for the checker tests), openssl, curl, shellcheck (for ansible-test sanity), strace (the crash tests
+# hold the module inside a system call with it, to kill it there) and Chromium (make docs opens the documentation
+# site in it, headless). apt-get does not start them on these machines; the tests start and stop each one themselves.
 set -euo pipefail
-packages=(nginx-light apache2 haproxy caddy dnsmasq-base openssl curl shellcheck chromium)
-commands=(nginx apache2 haproxy caddy dnsmasq openssl curl shellcheck chromium)
+packages=(nginx-light apache2 haproxy caddy dnsmasq-base openssl curl shellcheck strace chromium)
+commands=(nginx apache2 haproxy caddy dnsmasq openssl curl shellcheck strace chromium)
 missing=0
 for command in "${commands[@]}"; do
   PATH="$PATH:/usr/sbin:/sbin" command -v "$command" >/dev/null 2>&1 || missing=1

@@ -204,11 +204,10 @@ def test_failed_write_keeps_the_old_file_and_says_why(tmp_path, monkeypatch):
     run(dict(path=str(tmp_path), server=SERVER))
     before = snapshot(tmp_path)
 
-    def no_space(fd, mode):
-        os.close(fd)
+    def no_space(fd):
         raise OSError(errno.ENOSPC, 'No space left on device')
 
-    monkeypatch.setattr(os, 'fdopen', no_space)
+    monkeypatch.setattr(os, 'fsync', no_space)
     result, failed = run(dict(path=str(tmp_path), server={'m.server': 'other.example.com'}))
     assert failed
     assert result['msg'] == 'cannot write %s/server: no space left on the device' % tmp_path
