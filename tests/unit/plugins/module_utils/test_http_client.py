@@ -79,6 +79,7 @@ def test_is_ip_address(host, expected):
     (['127.0.0.1:5353'], [('127.0.0.1', 5353)]),
     (['::1'], [('::1', 53)]),
     (['[::1]:5353', '[2001:db8::53]'], [('::1', 5353), ('2001:db8::53', 53)]),
+    (['[fe80::1%eth0]:53'], [('fe80::1%eth0', 53)]),
     ([], []),
 ])
 def test_parse_nameservers(values, servers):
@@ -91,6 +92,8 @@ def test_parse_nameservers(values, servers):
     ('127.0.0.1:dns', 'not a number'),
     ('[::1', 'not ADDRESS'),
     ('', 'not an address'),
+    ('fe80::1%eth0;x', 'zone id'),
+    ('[fe80::1%a{b}]:53', 'zone id'),
 ])
 def test_parse_nameservers_rejects(value, text):
     servers, errors = parse_nameservers([value])
