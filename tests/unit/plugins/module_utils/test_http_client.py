@@ -304,6 +304,20 @@ def test_a_server_that_never_finishes_answering_times_out_on_the_deadline(handle
     assert elapsed < 1.5
 
 
+def test_the_deadline_of_the_whole_check_cuts_a_request_before_its_own_timeout():
+    """A silent server, a request timeout of 30 s, and 0.5 s left to the deadline: the deadline wins, and says so."""
+    with tcp_server(lambda connection, stop: stop.wait(5)) as (port, dummy):
+        client = client_for(port, timeout=30)
+        started = time.monotonic()
+        client.deadline = started + 0.5
+        with pytest.raises(FetchError) as info:
+            client.request('GET', 'http://example.com/')
+        elapsed = time.monotonic() - started
+    assert info.value.code == 'timeout'
+    assert info.value.message == 'no complete answer from 127.0.0.1:%d within the deadline of the whole check' % port
+    assert elapsed < 1.5
+
+
 def test_connection_refused():
     listener = socket.socket()
     listener.bind(('127.0.0.1', 0))
