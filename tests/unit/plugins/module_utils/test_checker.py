@@ -954,3 +954,16 @@ def test_a_deeply_nested_document_is_an_invalid_document_not_a_crash():
     assert codes(result) == [('client', 'error', 'invalid-document')]
     assert result['documents']['client'] is None
     assert 'more than 64 levels deep' in result['problems'][0]['message']
+
+
+def test_a_missing_server_document_is_judged_when_federation_ran_although_later_checks_did_not():
+    routes = good_routes()
+    del routes[('GET', BASE + 'server')]
+    del routes[('GET', 'https://matrix.example.com:443' + FEDERATION)]
+    client = SlowClient(routes, 'https://matrix.example.com/_matrix/client/versions')
+    check = Checker('example.com', client, FakeResolver(), deadline=time.monotonic() + 3600)
+    client.checker = check
+    result = check.run()
+    assert ('server', 'error', 'not-found') in codes(result)
+    assert (': the client versions endpoint (stopped midway), the identity server did not run'
+            in result['problems'][-1]['message'])
