@@ -384,7 +384,7 @@ client:
       type: str
       sample: https://auth.example.com/
     rtc_foci:
-      description: Each C(livekit_service_url) of C(org.matrix.msc4143.rtc_foci), with C(ok) and C(answer).
+      description: Each distinct C(livekit_service_url) of C(org.matrix.msc4143.rtc_foci) probed (the first 5), with C(ok) and C(answer).
       type: list
       elements: dict
       sample: [{"livekit_service_url": "https://rtc.example.com/livekit/jwt", "ok": true, "answer": "HTTP 404 Not Found"}]
