@@ -106,8 +106,8 @@ def _short(value):
     return text if len(text) <= 60 else '%s... (%d characters)' % (text[:40], len(text))
 
 
-def _choice(values, name, choices):
-    value = values.get(name)
+def _choice(values, name, choices, default=None):
+    value = values.get(name, default)
     if value not in choices:
         raise PlanError(['%s: %r is not one of %s' % (name, value, ', '.join(choices))])
     return value
@@ -141,7 +141,12 @@ def _documents(values, public_path=None):
 def _check_haproxy_documents(served):
     problems = []
     for name, document in sorted(served['documents'].items()):
-        size = len(documents.serialize(document))
+        try:
+            size = len(documents.serialize(document))
+        except (TypeError, ValueError) as exc:
+            # NaN from a YAML ".nan", say: the same finding the module's validation gives.
+            problems.append('%s: cannot be serialised as JSON: %s' % (name, exc))
+            continue
         if size > HAPROXY_BUFFER - HAPROXY_HEADROOM:
             problems.append(
                 '%s: serialises to %d bytes, but HAProxy answers with a served file from one buffer of %d bytes '
@@ -174,7 +179,7 @@ def _static_files(values):
         if old_path and not check_file_path(old_path) and old_path not in result['remove_configs']:
             result['remove_configs'] = sorted(result['remove_configs'] + [old_path])
         return result
-    form = values.get(prefix + 'config_form', 'server')
+    form = _choice(values, prefix + 'config_form', FORMS, 'server')
     config_path = values.get(prefix + 'config_path') or default_config_path(server, form, CONFIG_NAMES[STATIC_FILES])
     hostname = values.get(prefix + 'hostname') or served['matrix_hostname']
     # The certificate paths derive from the hostname: a bad hostname is reported once, under its own name.
@@ -281,7 +286,7 @@ def _base_domain(values):
     method = _choice(values, prefix + 'method', ('proxy',) + GENERATING_METHODS)
     result = {'documents': None, 'site': None, 'server': server, 'reload_command': '', 'index': None,
               'remove_configs': []}
-    form = values.get(prefix + 'config_form', 'server')
+    form = _choice(values, prefix + 'config_form', FORMS, 'server')
     settings = {
         'method': method,
         'config_path': values.get(prefix + 'config_path') or default_config_path(server, form, CONFIG_NAMES[BASE_DOMAIN]),
@@ -314,6 +319,8 @@ def _base_domain(values):
         if problems:
             raise PlanError(problems)
     public_path = values.get(prefix + 'public_path')
+    if method != 'proxy' and not isinstance(public_path, str):
+        raise PlanError(['%spublic_path: %r is not a path' % (prefix, public_path)])
     root_action = values.get(prefix + 'root', 'page') if method == 'site' else 'not_found'
     index_file = '%s/index.html' % (public_path.rstrip('/') if isinstance(public_path, str) else public_path)
     site = {

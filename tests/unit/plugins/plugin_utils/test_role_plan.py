@@ -413,3 +413,28 @@ def test_a_form_problem_names_the_form_variable():
                      "is a complete site: use form server"]
     found = problems(static_files, matrix_static_files_webserver='nginx', matrix_static_files_webserver_config_form='inline')
     assert "matrix_static_files_webserver_config_form: 'inline' is not one of server, snippet" in found
+
+
+@pytest.mark.parametrize('path', [1.5, 10 ** 400, ['/srv'], {'a': 1}])
+@pytest.mark.parametrize('method', ['static', 'site'])
+def test_a_public_path_that_is_not_text_names_the_variable(method, path):
+    """The argument spec converts a number to a path for its check only: the value that arrives is still a number."""
+    found = problems(base_domain, matrix_base_domain_method=method, matrix_base_domain_public_path=path)
+    assert len(found) == 1 and found[0].startswith('matrix_base_domain_public_path: ') and found[0].endswith('is not a path')
+
+
+@pytest.mark.parametrize('value', [float('nan'), float('inf')])
+def test_a_document_value_json_cannot_hold_is_a_problem_with_haproxy_too(value):
+    name = 'matrix_static_files_file_matrix_client_property_io_element_jitsi_preferred_domain'
+    found = problems(static_files, matrix_static_files_webserver='haproxy', **{name: value})
+    assert found == ['client: cannot be serialised as JSON: Out of range float values are not JSON compliant: %s'
+                     % ('nan' if value != value else 'inf')]
+
+
+@pytest.mark.parametrize('role, name, server', [
+    (static_files, 'matrix_static_files_webserver_config_form', {'matrix_static_files_webserver': 'nginx'}),
+    (base_domain, 'matrix_base_domain_config_form', {})])
+@pytest.mark.parametrize('form', [['server'], {'a': 1}, 'site'])
+def test_a_form_that_is_not_one_names_the_variable(role, name, server, form):
+    """Before the default path is looked up with it (a list or mapping there was a TypeError)."""
+    assert problems(role, **dict(server, **{name: form})) == ['%s: %r is not one of server, snippet' % (name, form)]
