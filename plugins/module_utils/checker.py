@@ -61,6 +61,12 @@ INSECURE_REDIRECT_ERRORS = ('client',)
 AUTH_METADATA_PATH = '/_matrix/client/v1/auth_metadata'
 MSC2965_KEY = 'org.matrix.msc2965.authentication'
 RTC_FOCI_KEY = 'org.matrix.msc4143.rtc_foci'
+# Element Call needs one focus; a document listing hundreds (one may redirect 10 times) would hold the check for hours.
+MAX_RTC_FOCI = 5
+# Matrix documents are a few levels deep; Python's own JSON handling (and Ansible's output of the result) recurses.
+MAX_JSON_DEPTH = 64
+# How many of the checks that did not run a problem names before "and N more".
+NOT_RUN_SHOWN = 6
 DEFAULT_CACHE_SECONDS = 24 * 3600
 MAX_CACHE_SECONDS = 48 * 3600
 CERTIFICATE_WARNING_DAYS = 14
@@ -106,8 +112,11 @@ CHECK_OF_CODE = {
     'federation-failed': 'federation version endpoint',
     'versions-failed': 'client versions endpoint', 'identity-server-failed': 'identity server',
     'auth-metadata-missing': 'OAuth 2.0 server metadata', 'auth-issuer-mismatch': 'OAuth 2.0 server metadata',
-    'rtc-focus-unreachable': 'LiveKit (Element Call)',
+    'rtc-focus-unreachable': 'LiveKit (Element Call)', 'too-many-rtc-foci': 'LiveKit (Element Call)',
+    'deadline-exceeded': 'finished within the deadline',
 }
+# Problems of the check itself, not of a document or federation: the report prints them after the groups.
+CHECKER_CODES = ('deadline-exceeded',)
 REPORT_GROUPS = SPEC_DOCUMENTS + (POLICY_SERVER, 'federation')
 
 
@@ -145,6 +154,10 @@ class _Failure(Exception):
         self.message = message
 
 
+class _OutOfTime(Exception):
+    """The check's deadline passed: the probe about to start does not run."""
+
+
 def _hostport(host, port):
     """host:port with an IPv6 address in brackets."""
     if ':' in host and not host.startswith('['):
@@ -169,11 +182,32 @@ def parse_json(body):
     except UnicodeDecodeError as exc:
         return None, 'not-utf8', 'is not valid UTF-8 (byte 0x%02x at offset %d)' % (body[exc.start], exc.start)
     try:
-        return json.loads(text, parse_constant=_reject_constant), None, None
+        value = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         return None, 'invalid-json', 'is not valid JSON (%s at line %d, column %d)' % (exc.msg, exc.lineno, exc.colno)
-    except (ValueError, RecursionError) as exc:
+    except ValueError as exc:
         return None, 'invalid-json', 'is not valid JSON (%s)' % exc
+    except RecursionError:
+        return None, 'invalid-document', 'nests arrays or objects too deep to read (at most %d levels)' % MAX_JSON_DEPTH
+    if json_depth(value) > MAX_JSON_DEPTH:
+        return None, 'invalid-document', 'nests arrays or objects more than %d levels deep' % MAX_JSON_DEPTH
+    return value, None, None
+
+
+def json_depth(value):
+    """How deeply arrays and objects nest in a parsed JSON value (0 for a scalar), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            break
+        stack.extend((child, depth) for child in children)
+    return deepest
 
 
 def describe_difference(expected, served):
@@ -279,7 +313,9 @@ class Checker(object):
     """Run every check for one server name; ``run()`` returns the module's result data."""
 
     def __init__(self, server_name, client, resolver, expected=None, origin=ORIGIN,
-                 certificate_warning_days=CERTIFICATE_WARNING_DAYS, now=None):
+                 certificate_warning_days=CERTIFICATE_WARNING_DAYS, now=None, deadline=None):
+        """``deadline``: a time.monotonic() value after which no probe starts (give the client the same one, so that
+        a request in flight stops there too); None for no bound."""
         problem = check_server_name(server_name)
         if problem:
             raise ValueError('server_name %r %s' % (server_name, problem))
@@ -301,6 +337,11 @@ class Checker(object):
         self.server_cache = None
         self.checks = dict((group, []) for group in REPORT_GROUPS)
         self._server_absent = False
+        self.deadline = deadline
+        self._started = time.monotonic()
+        self._not_run = []
+        # Each distinct request is sent once: a document may name the same URL many times.
+        self._answers = {}
 
     # --- bookkeeping -------------------------------------------------------
 
@@ -312,7 +353,8 @@ class Checker(object):
             if (problem.document, problem.code, problem.message) == (document, code, message):
                 return
         self.problems.append(Problem(document, severity, code, message))
-        self._verdict(document or 'federation', check_label(document, code), severity)
+        if code not in CHECKER_CODES:
+            self._verdict(document or 'federation', check_label(document, code), severity)
 
     def _verdict(self, group, label, verdict):
         """Record that a check ran in a report group, keeping its worst verdict."""
@@ -335,10 +377,24 @@ class Checker(object):
 
     def run(self):
         for name in DOCUMENTS:
-            self.documents[name] = self._check_document(name)
-        federation = self._check_federation()
-        client = self._check_client()
-        self._judge_missing_server(federation)
+            self.documents[name] = self._step('the %s document' % name, self._check_document, name)
+        federation = dict(method=None, server_name=self.server_name, delegated_server_name=None, host=None, port=None,
+                          tls_name=None, host_header=None, srv=[], version=None)
+        cut = len(self._not_run)
+        self._step('federation', self._check_federation, federation)
+        if len(self._not_run) == cut:
+            # Whether a missing server document matters depends on how federation went.
+            self._judge_missing_server(federation)
+        client = dict(base_url=None, versions=None, identity_server=None, auth_issuer=None, rtc_foci=[])
+        self._check_client(client)
+        if self._not_run:
+            shown = self._not_run[:NOT_RUN_SHOWN]
+            more = len(self._not_run) - len(shown)
+            self.add(None, ERROR, 'deadline-exceeded', 'The check stopped at its deadline, after %d seconds: %s%s did not '
+                     'run or stopped midway, so this result is incomplete. Servers that do not answer (see the timeouts) '
+                     'use up the time: fix them, or give the check a larger deadline.'
+                     % (round(time.monotonic() - self._started), ', '.join(shown),
+                        ' and %d more' % more if more else ''))
         documents = dict(self.documents)
         if not self.checks[POLICY_SERVER]:
             # Optional and newer than the other three: its key is there only when it is served.
@@ -358,6 +414,42 @@ class Checker(object):
         result['report'] = report_lines(self.server_name, result)
         return result
 
+    # --- the deadline and the requests ---------------------------------------
+
+    def _in_time(self):
+        """Raise _OutOfTime once the deadline has passed."""
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise _OutOfTime()
+
+    def _step(self, label, function, *args):
+        """Run one check and return its result, unless the deadline passes (before or during it): None then."""
+        try:
+            self._in_time()
+        except _OutOfTime:
+            self._not_run.append(label)
+            return None
+        try:
+            result = function(*args)
+        except _OutOfTime:
+            self._not_run.append('%s (stopped midway)' % label)
+            return None
+        return result
+
+    def _request(self, method, url, **kwargs):
+        """client.request, once per distinct request, and none after the deadline."""
+        key = (method, url) + tuple(sorted((name, tuple(sorted(value.items())) if isinstance(value, dict) else value)
+                                           for name, value in kwargs.items()))
+        if key not in self._answers:
+            self._in_time()
+            try:
+                self._answers[key] = self.client.request(method, url, **kwargs)
+            except FetchError as exc:
+                self._answers[key] = exc
+        answer = self._answers[key]
+        if isinstance(answer, FetchError):
+            raise answer
+        return answer
+
     # --- HTTP helpers ------------------------------------------------------
 
     def _follow(self, url, headers=None):
@@ -365,7 +457,7 @@ class Checker(object):
         hops = []
         seen = [url]
         while True:
-            response = self.client.request('GET', url, headers=headers)
+            response = self._request('GET', url, headers=headers)
             if response.status not in REDIRECT_STATUSES:
                 return response, hops
             location = response.header('Location')
@@ -408,6 +500,7 @@ class Checker(object):
         ``reference`` is the status the normal request got (None when it failed):
         an address answers alike when it gives that status.
         """
+        self._in_time()
         try:
             targets = self.client.addresses(host, port)
         except FetchError:
@@ -420,7 +513,7 @@ class Checker(object):
         else:
             for address in targets:
                 try:
-                    response = self.client.request('GET', url, address=address, **kwargs)
+                    response = self._request('GET', url, address=address, **kwargs)
                 except FetchError as exc:
                     entries.append(dict(address=address[0], port=address[1], ok=False, answer=exc.message))
                     continue
@@ -523,7 +616,11 @@ class Checker(object):
             return None
         document, code, detail = parse_json(response.body)
         if code:
-            fix = 'save it as UTF-8' if code == 'not-utf8' else 'fix the syntax (python3 -m json.tool FILE shows where)'
+            fix = {'not-utf8': 'save it as UTF-8',
+                   'invalid-document': ('no Matrix document nests that deep: serve the real document (is something else '
+                                        'answering at this path?)')}.get(code, 'fix the syntax (python3 -m json.tool FILE shows where)')
+            if code == 'invalid-document':
+                self._ran(name, 'JSON in UTF-8')
             self.add(name, ERROR, code, 'The %s document at %s %s: %s.' % (name, final_url, detail, fix))
             return None
         self._ran(name, 'JSON in UTF-8', 'valid per the specification')
@@ -624,7 +721,7 @@ class Checker(object):
         fix = 'answer OPTIONS with 204 (or 200) and the headers %s' % CORS_HEADERS_HINT
         self._ran(name, 'CORS preflight')
         try:
-            response = self.client.request('OPTIONS', url, headers=headers)
+            response = self._request('OPTIONS', url, headers=headers)
         except FetchError as exc:
             self.add(name, WARNING, 'cors-preflight', 'The CORS preflight (OPTIONS %s) failed: %s; %s.' % (url, exc.message, fix))
             return
@@ -665,6 +762,7 @@ class Checker(object):
         """Look up the SRV records remote servers use for name; return [(host, port)] in the order to try."""
         for service in SRV_SERVICES:
             record_name = '%s.%s' % (service, name)
+            self._in_time()
             try:
                 records = self.resolver.srv(record_name)
             except Exception as exc:  # pylint: disable=broad-except
@@ -697,9 +795,8 @@ class Checker(object):
             return [(record['target'], record['port']) for record in records]
         return []
 
-    def _check_federation(self):
-        result = dict(method=None, server_name=self.server_name, delegated_server_name=None, host=None, port=None,
-                      tls_name=None, host_header=None, srv=[], version=None)
+    def _check_federation(self, result):
+        """Fill ``result`` with how remote servers reach the server name, and what answered there."""
         host, port = self.host, self.port
         if self.explicit:
             result['method'] = 'explicit'
@@ -770,8 +867,8 @@ class Checker(object):
         """Ask one target for its version; None on success (result['version'] set), else why it failed."""
         url = 'https://%s%s' % (_hostport(host, port), FEDERATION_VERSION_PATH)
         try:
-            response = self.client.request('GET', url, tls_name=tls_name, host_header=host_header,
-                                           connect_host=host, connect_port=port)
+            response = self._request('GET', url, tls_name=tls_name, host_header=host_header,
+                                     connect_host=host, connect_port=port)
         except FetchError as exc:
             if exc.code == DNS_LIBRARY_MISSING:
                 self._library_missing(exc.message)
@@ -827,27 +924,42 @@ class Checker(object):
             return None, None, exc.message
         return response, hops, None
 
-    def _check_client(self):
-        result = dict(base_url=None, versions=None, identity_server=None, auth_issuer=None, rtc_foci=[])
+    def _check_client(self, result):
+        """Fill ``result`` with what clients find through the client document, one step per endpoint."""
         document = self.documents['client']
         if not isinstance(document, dict):
-            return result
+            return
         base_url = self._base_url(document, 'm.homeserver')
         if base_url:
             result['base_url'] = base_url
-            result['versions'] = self._check_versions(base_url)
+            self._step('the client versions endpoint', self._store, result, 'versions', self._check_versions, base_url)
         identity = self._base_url(document, 'm.identity_server')
         if identity:
             result['identity_server'] = identity
-            self._check_identity_server(identity)
+            self._step('the identity server', self._check_identity_server, identity)
         authentication = document.get(MSC2965_KEY)
         if base_url and isinstance(authentication, dict) and isinstance(authentication.get('issuer'), str):
-            result['auth_issuer'] = self._check_auth_metadata(base_url, authentication['issuer'])
+            self._step('the OAuth 2.0 server metadata', self._store, result, 'auth_issuer', self._check_auth_metadata,
+                       base_url, authentication['issuer'])
         foci = document.get(RTC_FOCI_KEY)
+        urls = []
         for focus in foci if isinstance(foci, list) else []:
-            if isinstance(focus, dict) and isinstance(focus.get('livekit_service_url'), str):
-                result['rtc_foci'].append(self._check_livekit(focus['livekit_service_url']))
-        return result
+            url = focus.get('livekit_service_url') if isinstance(focus, dict) else None
+            if isinstance(url, str) and url not in urls:
+                urls.append(url)
+        if len(urls) > MAX_RTC_FOCI:
+            self.add('client', WARNING, 'too-many-rtc-foci', 'The client document lists %d different livekit_service_url '
+                     'values in %s; only the first %d were probed (%s): Element Call uses the first focus it can reach, '
+                     'so list only the foci you run.'
+                     % (len(urls), RTC_FOCI_KEY, MAX_RTC_FOCI, ', '.join(urls[:MAX_RTC_FOCI])))
+        for url in urls[:MAX_RTC_FOCI]:
+            entry = self._step('the LiveKit focus %s' % url, self._check_livekit, url)
+            if isinstance(entry, dict):
+                result['rtc_foci'].append(entry)
+
+    @staticmethod
+    def _store(result, key, function, *args):
+        result[key] = function(*args)
 
     def _check_versions(self, base_url):
         url = base_url.rstrip('/') + '/_matrix/client/versions'
@@ -980,6 +1092,12 @@ def report_lines(server_name, result):
             for problem in group_problems:
                 if check_label(problem['document'], problem['code']) == label:
                     lines.append('           - [%s] %s' % (problem['code'], problem['message']))
+    own = [problem for problem in problems if problem['code'] in CHECKER_CODES]
+    if own:
+        lines.append('the check itself:')
+    for problem in own:
+        lines.append('  %-8s %s' % (_VERDICT_WORDS[problem['severity']], check_label(None, problem['code'])))
+        lines.append('           - [%s] %s' % (problem['code'], problem['message']))
     errors = len([problem for problem in problems if problem['severity'] == ERROR])
     warnings = len(problems) - errors
     if errors:

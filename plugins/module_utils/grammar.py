@@ -39,6 +39,9 @@ _FORBIDDEN_URL_CHARS = re.compile(r'[\s"\'<>\\`{}|^]')
 _BASE64 = re.compile(r'^[A-Za-z0-9+/]+\Z')
 ED25519_KEY_BYTES = 32
 _SAFE_PATH = re.compile(r'^/[A-Za-z0-9._/+@%=,-]*\Z')
+# Python's ipaddress accepts any text after "%" as an IPv6 zone id, and web servers copy it into their configs:
+# only the characters of interface names (and numeric zones) are allowed.
+_ZONE_ID = re.compile(r'^[A-Za-z0-9_.-]+\Z')
 
 
 def check_invisible(value):
@@ -62,6 +65,18 @@ def check_port(text):
     return None
 
 
+def check_ipv6_address(text):
+    """Check an IPv6 address without brackets; a zone id (``fe80::1%eth0``) only of letters, digits, "_", "." and "-"."""
+    address, percent, zone = text.partition('%')
+    if percent and not _ZONE_ID.match(zone):
+        return 'has an IPv6 zone id (after "%") that is not made only of letters, digits, "_", "." and "-"'
+    try:
+        ipaddress.IPv6Address(address)
+    except ValueError:
+        return 'has an invalid IPv6 literal'
+    return None
+
+
 def check_hostname(host):
     """Check the hostname part of a server name: IPv4, [IPv6] or a DNS name."""
     if not host:
@@ -71,11 +86,7 @@ def check_hostname(host):
             return 'has characters after the IPv6 literal that are not ":port"'
         if not host.endswith(']'):
             return 'has an IPv6 literal without its closing "]"'
-        try:
-            ipaddress.IPv6Address(host[1:-1])
-        except ValueError:
-            return 'has an invalid IPv6 literal'
-        return None
+        return check_ipv6_address(host[1:-1])
     if _IPV4_SHAPE.match(host):
         if any(int(part) > 255 for part in host.split('.')):
             return 'has an IPv4 address with a part over 255'

@@ -231,13 +231,15 @@ class Client(object):
 
     ``resolve(host, port)`` returns the IP addresses of a name (default: the
     system resolver); it may raise FetchError or any exception with ``code`` and
-    ``message`` attributes.
+    ``message`` attributes. ``deadline`` (a time.monotonic() value) bounds every
+    request as well: none runs past it, whatever its own timeout.
     """
 
     def __init__(self, connect_to=None, ca_path=None, validate_certs=True, timeout=DEFAULT_TIMEOUT,
-                 resolve=None, max_body=DEFAULT_MAX_BODY):
+                 resolve=None, max_body=DEFAULT_MAX_BODY, deadline=None):
         self.connect_to = list(connect_to or [])
         self.timeout = float(timeout)
+        self.deadline = deadline
         self.max_body = max_body
         self.resolve = resolve or system_addresses
         self.validate_certs = validate_certs
@@ -316,15 +318,19 @@ class Client(object):
         else:
             dest_host, dest_port = self.destination(connect_host or host, connect_port or port)
         deadline = time.monotonic() + self.timeout
+        limit = _seconds(self.timeout)
+        if self.deadline is not None and self.deadline < deadline:
+            deadline = self.deadline
+            limit = 'the deadline of the whole check'
         where = '%s:%d' % (dest_host if ':' not in dest_host else '[%s]' % dest_host, dest_port)
-        sock = self._connect(dest_host, dest_port, deadline, where)
+        sock = self._connect(dest_host, dest_port, deadline, where, limit)
         try:
             not_after = None
             if parts.scheme == 'https':
-                sock = self._handshake(sock, tls_name or host, deadline, where)
+                sock = self._handshake(sock, tls_name or host, deadline, where, limit)
                 not_after = _not_after(sock)
             response = self._exchange(sock, method, payload, deadline, where, url,
-                                      self.max_body if max_body is None else max_body)
+                                      self.max_body if max_body is None else max_body, limit)
             response.not_after = not_after
             return response
         except FetchError:
@@ -348,7 +354,7 @@ class Client(object):
                 raise
             raise FetchError(exc.code, getattr(exc, 'message', None) or str(exc))
 
-    def _connect(self, host, port, deadline, where):
+    def _connect(self, host, port, deadline, where, limit):
         addresses = self._addresses(host, port)
         if not addresses:
             raise FetchError('dns-error', 'the name %s has no address' % host)
@@ -364,16 +370,16 @@ class Client(object):
                 sock.connect((address, port))
                 return sock
             except socket.timeout:
-                last = FetchError('timeout', 'connecting to %s (%s) timed out after %s' % (where, address, _seconds(self.timeout)))
+                last = FetchError('timeout', 'connecting to %s (%s) timed out after %s' % (where, address, limit))
             except OSError as exc:
                 last = FetchError('connection-failed', 'cannot connect to %s (%s): %s' % (where, address, exc.strerror or exc))
             sock.close()
-        raise last or FetchError('timeout', 'connecting to %s timed out after %s' % (where, _seconds(self.timeout)))
+        raise last or FetchError('timeout', 'connecting to %s timed out after %s' % (where, limit))
 
-    def _handshake(self, sock, tls_name, deadline, where):
+    def _handshake(self, sock, tls_name, deadline, where, limit):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise FetchError('timeout', 'no TLS handshake with %s within %s' % (where, _seconds(self.timeout)))
+            raise FetchError('timeout', 'no TLS handshake with %s within %s' % (where, limit))
         sock.settimeout(remaining)
         name = _bare_host(tls_name)
         try:
@@ -385,12 +391,12 @@ class Client(object):
         except ssl.SSLError as exc:
             raise FetchError('tls-error', 'TLS handshake for %s with %s failed: %s' % (name, where, exc.reason or exc))
         except socket.timeout:
-            raise FetchError('timeout', 'no TLS handshake with %s within %s' % (where, _seconds(self.timeout)))
+            raise FetchError('timeout', 'no TLS handshake with %s within %s' % (where, limit))
         except OSError as exc:
             raise FetchError('connection-failed', 'the connection to %s broke during the TLS handshake: %s'
                              % (where, exc.strerror or exc))
 
-    def _exchange(self, sock, method, payload, deadline, where, url, max_body):
+    def _exchange(self, sock, method, payload, deadline, where, url, max_body, limit):
         try:
             sock.settimeout(max(deadline - time.monotonic(), 0.001))
             sock.sendall(payload)
@@ -410,7 +416,7 @@ class Client(object):
             response.close()
             return result
         except socket.timeout:
-            raise FetchError('timeout', 'no complete answer from %s within %s' % (where, _seconds(self.timeout)))
+            raise FetchError('timeout', 'no complete answer from %s within %s' % (where, limit))
         except ssl.SSLError as exc:
             raise FetchError('tls-error', 'TLS error while talking to %s: %s' % (where, exc.reason or exc))
         except http.client.IncompleteRead as exc:

@@ -17,7 +17,7 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import check_port, split_server_name
+from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import check_ipv6_address, check_port, split_server_name
 from ansible_collections.matrix.wellknown.plugins.module_utils.http_client import FetchError, system_addresses
 
 try:
@@ -67,6 +67,10 @@ def parse_nameservers(values):
             ipaddress.ip_address(address)
         except ValueError:
             errors.append('nameservers entry %r is not an IP address (with an optional :PORT; IPv6 with a port as [ADDRESS]:PORT)' % value)
+            continue
+        problem = check_ipv6_address(address) if ':' in address else None
+        if problem:
+            errors.append('nameservers entry %r %s' % (value, problem))
             continue
         problem = check_port(port)
         if problem:

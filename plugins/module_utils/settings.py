@@ -36,6 +36,8 @@ _HAPROXY_NAME = re.compile(r'^[A-Za-z0-9_.-]{1,64}\Z')
 _TRAEFIK_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z')
 # The largest router priority accepted (Traefik keeps the top of its 64-bit range for its own routers).
 TRAEFIK_PRIORITY_MAX = 2 ** 31 - 1
+# Caches treat a larger Cache-Control max-age as this one (RFC 9111, 1.2.2); nginx and HAProxy refuse larger numbers.
+CACHE_MAX_AGE_MAX = 2 ** 31 - 1
 
 # Services that connect to the name they verify (the upstream address may only change the port): how each
 # does it, what it does with /.well-known/matrix/, and advice for its users.
@@ -125,9 +127,12 @@ def check_port_number(value):
 
 
 def check_ip_address(value):
-    """An IP address to listen on, IPv4 or IPv6, without brackets or port."""
+    """An IP address to listen on, IPv4 or IPv6, without brackets, port or zone id."""
     if not isinstance(value, str):
         return 'is not a string'
+    if '%' in value:
+        # Not every web server takes a zone id in its listen directive, and Python cannot even expand one.
+        return 'has an IPv6 zone id (after "%"): give an address without one (a global or unique local address)'
     try:
         ipaddress.ip_address(value)
     except ValueError:
@@ -191,9 +196,10 @@ def check_traefik_priority(value):
 
 
 def check_cache_max_age(value):
-    """Seconds of Cache-Control max-age."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or int(value) != value:
-        return 'is not a whole number of seconds, 0 or more'
+    """Seconds of Cache-Control max-age, up to the largest delta-seconds caches must understand (RFC 9111)."""
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole or not 0 <= value <= CACHE_MAX_AGE_MAX:
+        return 'is not a whole number of seconds from 0 to %d' % CACHE_MAX_AGE_MAX
     return None
 
 

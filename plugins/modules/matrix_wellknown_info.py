@@ -28,7 +28,10 @@ description:
     certificates that expire within O(certificate_warning_days).
   - Checks the newer discovery surfaces when they are present, C(/.well-known/matrix/policy_server) (Matrix v1.18),
     C(/_matrix/client/v1/auth_metadata) (Matrix v1.15) when the client document announces
-    C(org.matrix.msc2965.authentication), and each C(livekit_service_url) of C(org.matrix.msc4143.rtc_foci).
+    C(org.matrix.msc2965.authentication), and each C(livekit_service_url) of C(org.matrix.msc4143.rtc_foci) (each
+    distinct URL once, the first 5; more are a C(too-many-rtc-foci) warning).
+  - Sends each distinct request once, and stops at O(deadline). A document that nests arrays or objects more than 64
+    levels deep is an C(invalid-document) error and is not returned.
   - RV(report) holds the same findings as lines for people; the playbook C(matrix.wellknown.check) prints them.
   - Read-only. Findings are returned in RV(problems) and never fail the task; the task fails only for invalid options.
     Use RV(ok) in an M(ansible.builtin.assert) to fail a play on errors.
@@ -71,8 +74,17 @@ options:
   timeout:
     description:
       - Seconds allowed for each request (connection, TLS handshake, answer and body together) and for each DNS lookup.
+      - At most 3600.
     type: float
     default: 10
+  deadline:
+    description:
+      - Seconds the whole check may take, at most 86400. A request still running then is cut short, and the checks
+        not started do not run; a C(deadline-exceeded) error in RV(problems) names them.
+      - Servers that accept connections and never answer each hold a request for O(timeout); the deadline bounds the
+        sum (a client document can name many URLs).
+    type: float
+    default: 120
   nameservers:
     description:
       - DNS servers for SRV and address lookups, each C(ADDRESS) or C(ADDRESS:PORT) (IPv6 with a port as
@@ -304,6 +316,12 @@ problems:
         - 'C(rtc-focus-unreachable) (warning): A C(livekit_service_url) of C(org.matrix.msc4143.rtc_foci) is not an
           https URL, cannot be reached, or answers 5xx: Element Call cannot use that focus. Fix: Make the LiveKit JWT
           service answer there over HTTPS, or fix the URL.'
+        - 'C(too-many-rtc-foci) (warning): C(org.matrix.msc4143.rtc_foci) names more than 5 different
+          C(livekit_service_url) values; only the first 5 were probed (each distinct URL once). Fix: List only the foci
+          you run.'
+        - 'C(deadline-exceeded) (error): The whole check did not finish within O(deadline) (120 s by default); the
+          message names the checks that did not run or stopped midway, so the result is incomplete. Fix: Fix the
+          servers that time out (see the C(timeout) problems), or give a larger O(deadline).'
         - 'C(versions-failed) (error): C({base_url}/_matrix/client/versions) failed or has no C(versions) list of
           strings; clients stop there. Fix: Make the homeserver answer under that C(base_url) (check the reverse proxy),
           or fix C(m.homeserver.base_url).'
@@ -486,7 +504,7 @@ client:
       type: str
       sample: https://auth.example.com/
     rtc_foci:
-      description: Each C(livekit_service_url) of C(org.matrix.msc4143.rtc_foci), with C(ok) and C(answer).
+      description: Each distinct C(livekit_service_url) of C(org.matrix.msc4143.rtc_foci) probed (the first 5), with C(ok) and C(answer).
       type: list
       elements: dict
       sample: [{"livekit_service_url": "https://rtc.example.com/livekit/jwt", "ok": true, "answer": "HTTP 404 Not Found"}]
@@ -498,12 +516,17 @@ client:
     rtc_foci: []
 """
 
+import time
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.matrix.wellknown.plugins.module_utils.checker import Checker
 from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import check_server_name
 from ansible_collections.matrix.wellknown.plugins.module_utils.http_client import Client, parse_connect_to
 from ansible_collections.matrix.wellknown.plugins.module_utils.resolver import Resolver, parse_nameservers
+
+MAX_TIMEOUT = 3600
+MAX_DEADLINE = 86400
 
 
 def main():
@@ -514,6 +537,7 @@ def main():
             ca_path=dict(type='path'),
             validate_certs=dict(type='bool', default=True),
             timeout=dict(type='float', default=10),
+            deadline=dict(type='float', default=120),
             certificate_warning_days=dict(type='int', default=14),
             nameservers=dict(type='list', elements='str', default=[]),
             expected=dict(type='dict', options=dict(
@@ -529,8 +553,11 @@ def main():
     problem = check_server_name(params['server_name'])
     if problem:
         module.fail_json(msg='server_name %r %s' % (params['server_name'], problem))
-    if not params['timeout'] > 0:
-        module.fail_json(msg='timeout must be a number of seconds greater than 0, not %r' % params['timeout'])
+    for name, most in (('timeout', MAX_TIMEOUT), ('deadline', MAX_DEADLINE)):
+        # "not 0 < x <= most" also refuses nan; a larger number overflows the socket timeouts.
+        if not 0 < params[name] <= most:
+            module.fail_json(msg='%s must be a number of seconds greater than 0 and at most %d, not %r'
+                             % (name, most, params[name]))
     if params['certificate_warning_days'] < 0:
         module.fail_json(msg='certificate_warning_days must be 0 or more, not %r' % params['certificate_warning_days'])
     rules, errors = parse_connect_to(params['connect_to'])
@@ -539,14 +566,15 @@ def main():
     if errors:
         module.fail_json(msg='; '.join(errors))
 
+    deadline = time.monotonic() + params['deadline']
     resolver = Resolver(nameservers, timeout=params['timeout'])
     try:
         client = Client(connect_to=rules, ca_path=params['ca_path'], validate_certs=params['validate_certs'],
-                        timeout=params['timeout'], resolve=resolver.addresses)
+                        timeout=params['timeout'], resolve=resolver.addresses, deadline=deadline)
     except (OSError, ValueError) as exc:
         module.fail_json(msg='ca_path %s cannot be loaded as PEM CA certificates: %s' % (params['ca_path'], exc))
     result = Checker(params['server_name'], client, resolver, params['expected'],
-                     certificate_warning_days=params['certificate_warning_days']).run()
+                     certificate_warning_days=params['certificate_warning_days'], deadline=deadline).run()
     module.exit_json(changed=False, **result)
 
 

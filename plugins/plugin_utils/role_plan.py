@@ -13,8 +13,18 @@ variable and raises ``PlanError``; nothing has been written then. Pure: no Ansib
 
 from __future__ import annotations
 
+import ipaddress
+
+from fractions import Fraction
+
 from ansible_collections.matrix.wellknown.plugins.module_utils import cloudfront, documents, mdad, netlify
-from ansible_collections.matrix.wellknown.plugins.module_utils.settings import SettingsError, check_site_hostname
+from ansible_collections.matrix.wellknown.plugins.module_utils.settings import (
+    CACHE_MAX_AGE_MAX,
+    SettingsError,
+    check_cache_max_age,
+    check_file_path,
+    check_site_hostname,
+)
 from ansible_collections.matrix.wellknown.plugins.module_utils.site import (
     PROXY_SERVERS,
     SERVERS,
@@ -69,19 +79,35 @@ def _site_names(prefix):
 
 
 def _cache_max_age(values):
-    """Seconds of Cache-Control from the hours; text of a number too (ansible-core 2.18 templates numbers to text)."""
+    """Seconds of Cache-Control from the hours; text of a number too (ansible-core 2.18 templates numbers to text).
+
+    Exact arithmetic: a float would overflow on a long number, and turn 0.1 hours into 360.00000000000006 seconds.
+    """
     hours = values.get(CACHE_HOURS, 4)
+    seconds = None
+    if isinstance(hours, (int, float, str)) and not isinstance(hours, bool):
+        try:
+            text = str(hours).strip()
+            seconds = Fraction(text) * 3600 if '/' not in text else None
+        except (ValueError, ZeroDivisionError, OverflowError):
+            pass
+    if seconds is None or seconds.denominator != 1 or check_cache_max_age(seconds.numerator):
+        raise PlanError(['%s: %s is not a number of hours that makes a whole number of seconds (hours x 3600) from 0 '
+                         'to %d' % (CACHE_HOURS, _short(hours), CACHE_MAX_AGE_MAX)])
+    return seconds.numerator
+
+
+def _short(value):
+    """A value for a message, cut when long so that the rule stays readable."""
     try:
-        seconds = float(hours) * 3600
-    except (TypeError, ValueError):
-        raise PlanError(['%s: %r is not a number of hours' % (CACHE_HOURS, hours)])
-    if isinstance(hours, bool) or seconds < 0 or seconds != int(seconds):
-        raise PlanError(['%s: %r is not a whole number of seconds (hours x 3600), 0 or more' % (CACHE_HOURS, hours)])
-    return int(seconds)
+        text = repr(value)
+    except ValueError:  # an int too long to print
+        return 'a number of more than 4300 digits'
+    return text if len(text) <= 60 else '%s... (%d characters)' % (text[:40], len(text))
 
 
-def _choice(values, name, choices):
-    value = values.get(name)
+def _choice(values, name, choices, default=None):
+    value = values.get(name, default)
     if value not in choices:
         raise PlanError(['%s: %r is not one of %s' % (name, value, ', '.join(choices))])
     return value
@@ -115,7 +141,12 @@ def _documents(values, public_path=None):
 def _check_haproxy_documents(served):
     problems = []
     for name, document in sorted(served['documents'].items()):
-        size = len(documents.serialize(document))
+        try:
+            size = len(documents.serialize(document))
+        except (TypeError, ValueError) as exc:
+            # NaN from a YAML ".nan", say: the same finding the module's validation gives.
+            problems.append('%s: cannot be serialised as JSON: %s' % (name, exc))
+            continue
         if size > HAPROXY_BUFFER - HAPROXY_HEADROOM:
             problems.append(
                 '%s: serialises to %d bytes, but HAProxy answers with a served file from one buffer of %d bytes '
@@ -143,8 +174,12 @@ def _static_files(values):
     result = {'documents': served, 'site': None, 'server': server, 'reload_command': '', 'config_path': None}
     if server == 'none':
         result['remove_configs'] = _stale_configs(STATIC_FILES, None)
+        # The config written for the server used before, at the path the variable still names (removed when it is ours).
+        old_path = values.get(prefix + 'config_path')
+        if old_path and not check_file_path(old_path) and old_path not in result['remove_configs']:
+            result['remove_configs'] = sorted(result['remove_configs'] + [old_path])
         return result
-    form = values.get(prefix + 'config_form', 'server')
+    form = _choice(values, prefix + 'config_form', FORMS, 'server')
     config_path = values.get(prefix + 'config_path') or default_config_path(server, form, CONFIG_NAMES[STATIC_FILES])
     hostname = values.get(prefix + 'hostname') or served['matrix_hostname']
     # The certificate paths derive from the hostname: a bad hostname is reported once, under its own name.
@@ -203,17 +238,46 @@ BASE_DOMAIN_NAMES = dict(
 )
 
 
-def _check_not_itself(values, site):
+def _reaches_itself(site, connect_host):
+    """Whether a connection to connect_host (on the site's port) reaches this site: its own name, one of its listen
+    addresses, or, when it listens on every address, a loopback or unspecified one."""
+    host = connect_host.strip('[]').lower()
+    if host == (site.get('hostname') or '').lower():
+        return True
+    listen = [entry['address'] for entry in site.get('listen') or []]
+    if not listen and host == 'localhost':
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if listen:
+        return any(ipaddress.ip_address(entry) == address for entry in listen)
+    return address.is_loopback or address.is_unspecified
+
+
+def _check_not_itself(site):
     """A proxy to the base domain itself loops until the server runs out of connections."""
     wellknown = site['wellknown']
     port = site.get('https_port', 443)
-    if (wellknown['method'] == 'proxy' and wellknown.get('upstream_hostname') == site.get('hostname')
-            and wellknown['connect_host'] == site.get('hostname') and wellknown['connect_port'] == port):
-        raise PlanError([
-            'matrix_base_domain_upstream_hostname: %r is matrix_base_domain_hostname itself (port %d): the base domain '
-            'would forward /.well-known/matrix/ to itself in a loop. Point it at the Matrix host, or use '
-            'matrix_base_domain_method: static to serve the documents from this host'
-            % (wellknown['upstream_hostname'], port)])
+    if (wellknown['method'] != 'proxy' or wellknown.get('upstream_hostname') != site.get('hostname')
+            or wellknown['connect_port'] != port or not _reaches_itself(site, wellknown['connect_host'])):
+        return
+    loop = ('the base domain would forward /.well-known/matrix/ to itself in a loop. Point '
+            'matrix_base_domain_upstream_hostname (and matrix_base_domain_upstream_address) at the Matrix host, or use '
+            'matrix_base_domain_method: static to serve the documents from this host')
+    if wellknown['connect_host'] == site.get('hostname'):
+        raise PlanError(['matrix_base_domain_upstream_hostname: %r is matrix_base_domain_hostname itself (port %d): %s'
+                         % (wellknown['upstream_hostname'], port, loop)])
+    raise PlanError(['matrix_base_domain_upstream_address: %r is where this site listens (matrix_base_domain_listen_addresses: '
+                     '%s; matrix_base_domain_https_port: %d), and matrix_base_domain_upstream_hostname %r is '
+                     'matrix_base_domain_hostname itself: %s'
+                     % (wellknown['connect'], _listen_text(site), port, wellknown['upstream_hostname'], loop)])
+
+
+def _listen_text(site):
+    addresses = [entry['address'] for entry in site.get('listen') or []]
+    return ', '.join(addresses) if addresses else 'empty: every address'
 
 
 def _base_domain(values):
@@ -222,7 +286,7 @@ def _base_domain(values):
     method = _choice(values, prefix + 'method', ('proxy',) + GENERATING_METHODS)
     result = {'documents': None, 'site': None, 'server': server, 'reload_command': '', 'index': None,
               'remove_configs': []}
-    form = values.get(prefix + 'config_form', 'server')
+    form = _choice(values, prefix + 'config_form', FORMS, 'server')
     settings = {
         'method': method,
         'config_path': values.get(prefix + 'config_path') or default_config_path(server, form, CONFIG_NAMES[BASE_DOMAIN]),
@@ -255,6 +319,8 @@ def _base_domain(values):
         if problems:
             raise PlanError(problems)
     public_path = values.get(prefix + 'public_path')
+    if method != 'proxy' and not isinstance(public_path, str):
+        raise PlanError(['%spublic_path: %r is not a path' % (prefix, public_path)])
     root_action = values.get(prefix + 'root', 'page') if method == 'site' else 'not_found'
     index_file = '%s/index.html' % (public_path.rstrip('/') if isinstance(public_path, str) else public_path)
     site = {
@@ -284,7 +350,7 @@ def _base_domain(values):
         site['wellknown'] = {'method': 'static', 'root': public_path, 'documents': sorted(served['documents']),
                              'cache_max_age': _cache_max_age(values)}
     result['site'] = _build(site, server, BASE_DOMAIN_NAMES)
-    _check_not_itself(values, result['site'])
+    _check_not_itself(result['site'])
     if served is not None and server == 'haproxy':
         _check_haproxy_documents(served)
     if root_action == 'page':

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -523,7 +524,12 @@ def test_document_fetch_without_dns_library_gives_one_problem():
     (b'{"a": 1', None, 'invalid-json'),
     (b'\xff\xfe{\x00}\x00', None, 'not-utf8'),
     (b'"caf\xc3\xa9"', u'caf\xe9', None),
-    (b'[' * 100000 + b']' * 100000, None, 'invalid-json'),
+    # Valid JSON, but deeper than any Matrix document: refused before anything recurses over it.
+    (b'[' * 100000 + b']' * 100000, None, 'invalid-document'),
+    (b'[' * 600 + b']' * 600, None, 'invalid-document'),
+    (b'[' * 65 + b']' * 65, None, 'invalid-document'),
+    (b'{"a": ' * 65 + b'1' + b'}' * 65, None, 'invalid-document'),
+    (b'[' * 64 + b']' * 64, json.loads('[' * 64 + ']' * 64), None),
 ])
 def test_parse_json(body, value, code):
     parsed, found_code, detail = parse_json(body)
@@ -854,3 +860,110 @@ def test_report_puts_an_srv_lookup_failure_under_the_srv_check():
     srv = report.index('  ERROR    SRV records')
     assert report[srv + 1].startswith('           - [dns-error] The SRV lookup of _matrix-fed._tcp.example.com failed')
     assert report.index('federation: example.com -> example.com:8448 (fallback)') < srv
+
+
+# --- issue 20: bounds ------------------------------------------------------------------------
+
+def test_livekit_urls_are_probed_once_each_and_at_most_five():
+    """60 copies of one URL and 8 more: each distinct URL once, the first five, and a warning naming the cap."""
+    urls = ['https://rtc%d.example.com/livekit/jwt' % number for number in range(9)]
+    foci = [{'type': 'livekit', 'livekit_service_url': urls[0]}] * 60 + [
+        {'type': 'livekit', 'livekit_service_url': url} for url in urls[1:] + urls[1:]]
+    result, client, dummy = run(_client_with(**{'org.matrix.msc4143.rtc_foci': foci}))
+    probed = [call['url'] for call in client.calls if 'rtc' in call['url']]
+    assert probed == urls[:5]
+    assert [focus['livekit_service_url'] for focus in result['client']['rtc_foci']] == urls[:5]
+    assert codes(result) == [('client', 'warning', 'too-many-rtc-foci')]
+    message = result['problems'][0]['message']
+    assert 'lists 9 different livekit_service_url values' in message and 'only the first 5 were probed' in message
+    assert '           - [too-many-rtc-foci] ' + message in result['report']
+
+
+def test_each_distinct_request_is_sent_once():
+    """The identity server on the homeserver's host and a focus at the versions URL: nothing is asked twice."""
+    routes = _client_with(**{
+        'm.identity_server': {'base_url': 'https://matrix.example.com'},
+        'org.matrix.msc4143.rtc_foci': [{'type': 'livekit', 'livekit_service_url': 'https://matrix.example.com/_matrix/client/versions'}]})
+    routes[('GET', 'https://matrix.example.com/_matrix/identity/v2')] = respond({})
+    dummy, client, dummy = run(routes)
+    sent = [(call['method'], call['url'], call['address'], call['connect_host']) for call in client.calls]
+    assert len(sent) == len(set(sent))
+    assert sent.count(('GET', 'https://matrix.example.com/_matrix/client/versions', None, None)) == 1
+
+
+def test_past_the_deadline_nothing_runs_and_the_problem_names_every_check():
+    client = FakeClient(good_routes())
+    result = Checker('example.com', client, FakeResolver(), deadline=time.monotonic() - 1).run()
+    assert client.calls == []
+    assert codes(result) == [(None, 'error', 'deadline-exceeded')]
+    assert result['ok'] is False
+    message = result['problems'][0]['message']
+    assert ('the server document, the client document, the support document, the policy_server document, federation '
+            'did not run or stopped midway' in message)
+    # Its own lines in the report, not under federation.
+    assert result['report'][-4:-1] == ['the check itself:', '  ERROR    finished within the deadline',
+                                       '           - [deadline-exceeded] ' + message]
+    assert 'deadline' not in ' '.join(result['report'][:-4])
+
+
+class SlowClient(FakeClient):
+    """A fake client where the deadline passes while one URL is fetched."""
+
+    def __init__(self, routes, slow_url):
+        super(SlowClient, self).__init__(routes)
+        self.slow_url = slow_url
+        self.checker = None
+
+    def request(self, method, url, **kwargs):
+        answer = super(SlowClient, self).request(method, url, **kwargs)
+        if url == self.slow_url:
+            self.checker.deadline = time.monotonic() - 0.001
+        return answer
+
+
+def test_a_deadline_passing_midway_stops_the_next_probe_and_says_which_did_not_run():
+    urls = ['https://rtc%d.example.com/livekit/jwt' % number for number in range(3)]
+    routes = _client_with(**{'org.matrix.msc4143.rtc_foci': [{'type': 'livekit', 'livekit_service_url': url} for url in urls]})
+    client = SlowClient(routes, urls[0])
+    check = Checker('example.com', client, FakeResolver(), deadline=time.monotonic() + 3600)
+    client.checker = check
+    result = check.run()
+    assert [call['url'] for call in client.calls if 'rtc' in call['url']] == urls[:1]
+    assert codes(result) == [(None, 'error', 'deadline-exceeded')]
+    assert 'the LiveKit focus %s, the LiveKit focus %s did not run' % tuple(urls[1:]) in result['problems'][0]['message']
+    assert [focus['livekit_service_url'] for focus in result['client']['rtc_foci']] == urls[:1]
+
+
+def test_a_deadline_passing_within_the_server_document_leaves_its_absence_unjudged():
+    """A federation check that did not run cannot tell whether a missing server document matters."""
+    routes = good_routes()
+    del routes[('GET', BASE + 'server')]
+    client = SlowClient(routes, BASE + 'support')
+    check = Checker('example.com', client, FakeResolver(), deadline=time.monotonic() + 3600)
+    client.checker = check
+    result = check.run()
+    assert 'not-found' not in [code for dummy, dummy, code in codes(result)]
+    assert (': the support document (stopped midway), the policy_server document, federation, the client versions '
+            'endpoint, the identity server did not run' in result['problems'][-1]['message'])
+
+
+def test_a_deeply_nested_document_is_an_invalid_document_not_a_crash():
+    routes = good_routes()
+    routes[('GET', BASE + 'client')] = respond(body=b'[' * 600 + b']' * 600)
+    result = run(routes)[0]
+    assert codes(result) == [('client', 'error', 'invalid-document')]
+    assert result['documents']['client'] is None
+    assert 'more than 64 levels deep' in result['problems'][0]['message']
+
+
+def test_a_missing_server_document_is_judged_when_federation_ran_although_later_checks_did_not():
+    routes = good_routes()
+    del routes[('GET', BASE + 'server')]
+    del routes[('GET', 'https://matrix.example.com:443' + FEDERATION)]
+    client = SlowClient(routes, 'https://matrix.example.com/_matrix/client/versions')
+    check = Checker('example.com', client, FakeResolver(), deadline=time.monotonic() + 3600)
+    client.checker = check
+    result = check.run()
+    assert ('server', 'error', 'not-found') in codes(result)
+    assert (': the client versions endpoint (stopped midway), the identity server did not run'
+            in result['problems'][-1]['message'])

@@ -79,6 +79,7 @@ def test_is_ip_address(host, expected):
     (['127.0.0.1:5353'], [('127.0.0.1', 5353)]),
     (['::1'], [('::1', 53)]),
     (['[::1]:5353', '[2001:db8::53]'], [('::1', 5353), ('2001:db8::53', 53)]),
+    (['[fe80::1%eth0]:53'], [('fe80::1%eth0', 53)]),
     ([], []),
 ])
 def test_parse_nameservers(values, servers):
@@ -91,6 +92,8 @@ def test_parse_nameservers(values, servers):
     ('127.0.0.1:dns', 'not a number'),
     ('[::1', 'not ADDRESS'),
     ('', 'not an address'),
+    ('fe80::1%eth0;x', 'zone id'),
+    ('[fe80::1%a{b}]:53', 'zone id'),
 ])
 def test_parse_nameservers_rejects(value, text):
     servers, errors = parse_nameservers([value])
@@ -298,6 +301,20 @@ def test_a_server_that_never_finishes_answering_times_out_on_the_deadline(handle
             client_for(port, timeout=0.5).request('GET', 'http://example.com/')
         elapsed = time.monotonic() - started
     assert info.value.code == 'timeout'
+    assert elapsed < 1.5
+
+
+def test_the_deadline_of_the_whole_check_cuts_a_request_before_its_own_timeout():
+    """A silent server, a request timeout of 30 s, and 0.5 s left to the deadline: the deadline wins, and says so."""
+    with tcp_server(lambda connection, stop: stop.wait(5)) as (port, dummy):
+        client = client_for(port, timeout=30)
+        started = time.monotonic()
+        client.deadline = started + 0.5
+        with pytest.raises(FetchError) as info:
+            client.request('GET', 'http://example.com/')
+        elapsed = time.monotonic() - started
+    assert info.value.code == 'timeout'
+    assert info.value.message == 'no complete answer from 127.0.0.1:%d within the deadline of the whole check' % port
     assert elapsed < 1.5
 
 

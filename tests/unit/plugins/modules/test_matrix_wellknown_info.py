@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown_info
@@ -20,9 +22,9 @@ class FakeChecker(object):
 
     created = []
 
-    def __init__(self, server_name, client, resolver, expected=None, certificate_warning_days=None):
+    def __init__(self, server_name, client, resolver, expected=None, certificate_warning_days=None, deadline=None):
         FakeChecker.created.append(dict(server_name=server_name, client=client, resolver=resolver, expected=expected,
-                                        certificate_warning_days=certificate_warning_days))
+                                        certificate_warning_days=certificate_warning_days, deadline=deadline))
 
     def run(self):
         return dict(RESULT)
@@ -49,6 +51,9 @@ def test_runs_the_checker_and_never_changes_anything(check_mode):
     assert created['client'].timeout == 10.0
     assert created['resolver'].nameservers == []
     assert created['certificate_warning_days'] == 14
+    # One deadline for the checker and every request of its client, 120 seconds from the start.
+    assert created['deadline'] == created['client'].deadline
+    assert 90 < created['deadline'] - time.monotonic() <= 120
 
 
 def test_options_reach_the_client_and_resolver():
@@ -71,6 +76,12 @@ def test_options_reach_the_client_and_resolver():
     (dict(server_name='https://example.com'), 'server_name'),
     (dict(server_name='example.com:99999'), 'server_name'),
     (dict(server_name='example.com', timeout=0), 'timeout'),
+    # Numbers a socket timeout cannot hold (it overflowed with a traceback), and nan.
+    (dict(server_name='example.com', timeout=1e300), 'timeout must be a number of seconds greater than 0 and at most 3600'),
+    (dict(server_name='example.com', timeout='nan'), 'timeout must be a number of seconds greater than 0 and at most 3600'),
+    (dict(server_name='example.com', timeout='1e400'), 'timeout must be a number of seconds greater than 0'),
+    (dict(server_name='example.com', deadline=0), 'deadline must be a number of seconds greater than 0 and at most 86400'),
+    (dict(server_name='example.com', deadline='inf'), 'deadline must be a number of seconds greater than 0'),
     (dict(server_name='example.com', certificate_warning_days=-1), 'certificate_warning_days'),
     (dict(server_name='example.com', connect_to=['example.com:443:127.0.0.1']), 'connect_to'),
     (dict(server_name='example.com', connect_to=['example.com:443:127.0.0.1:x']), 'CONNECT_PORT'),

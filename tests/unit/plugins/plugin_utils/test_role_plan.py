@@ -96,10 +96,43 @@ def test_cache_hours_as_numbers_or_text(hours, seconds):
     assert planned['site']['wellknown']['cache_max_age'] == seconds
 
 
-@pytest.mark.parametrize('hours', ['four', -1, True, [4], 1.0001])
+@pytest.mark.parametrize('hours', ['four', -1, True, [4], 1.0001, '1/2', None])
 def test_bad_cache_hours_name_the_variable(hours):
     found = problems(static_files, matrix_static_files_webserver='nginx', matrix_static_files_files_cache_time_hours=hours)
     assert len(found) == 1 and found[0].startswith('matrix_static_files_files_cache_time_hours: ')
+
+
+@pytest.mark.parametrize('hours', [int('9' * 400), '9' * 400, 1e300, float('inf'), float('nan'), '1e400', 596524])
+def test_huge_cache_hours_name_the_variable_and_the_bound(hours):
+    """A number of hours a float cannot hold, or more seconds than caches understand, is a problem, not a crash."""
+    found = problems(static_files, matrix_static_files_webserver='nginx', matrix_static_files_files_cache_time_hours=hours)
+    assert len(found) == 1 and found[0].startswith('matrix_static_files_files_cache_time_hours: ')
+    assert found[0].endswith('is not a number of hours that makes a whole number of seconds (hours x 3600) from 0 to '
+                             '2147483647')
+    assert len(found[0]) < 250
+
+
+@pytest.mark.parametrize('hours,seconds', [(596523, 596523 * 3600), ('0.1', 360), (0.1, 360)])
+def test_cache_hours_up_to_the_bound_are_exact(hours, seconds):
+    planned = static_files(matrix_static_files_webserver='nginx', matrix_static_files_files_cache_time_hours=hours)
+    assert planned['site']['wellknown']['cache_max_age'] == seconds
+
+
+@pytest.mark.parametrize('role, prefix', [(static_files, 'matrix_static_files_webserver_'),
+                                          (base_domain, 'matrix_base_domain_')])
+@pytest.mark.parametrize('address', ['fe80::1%eth0', 'fe80::1%lo#x;{}', '::1%1'])
+def test_a_listen_address_with_a_zone_id_names_the_variable(role, prefix, address):
+    found = problems(role, **{prefix + 'webserver' if role is base_domain else 'matrix_static_files_webserver': 'nginx',
+                              prefix + 'listen_addresses': [address]})
+    assert found == ['%slisten_addresses: %r has an IPv6 zone id (after "%%"): give an address without one (a global '
+                     'or unique local address)' % (prefix, address)]
+
+
+@pytest.mark.parametrize('server', ['nginx', 'apache', 'caddy', 'haproxy', 'traefik'])
+def test_an_upstream_zone_id_with_config_syntax_is_refused_for_every_server(server):
+    found = problems(base_domain, matrix_base_domain_webserver=server, matrix_base_domain_upstream_address='[::1%lo#x;{}]:443')
+    assert found == ["matrix_base_domain_upstream_address: '[::1%lo#x;{}]:443' has an IPv6 zone id (after \"%\") that is "
+                     'not made only of letters, digits, "_", "." and "-"']
 
 
 def test_settings_problems_name_the_variables_all_at_once():
@@ -158,6 +191,50 @@ def test_base_domain_proxy_to_itself_is_refused_naming_both_variables():
                        matrix_base_domain_upstream_address='10.0.0.5:443')['site']
     assert base_domain(matrix_base_domain_upstream_hostname='example.com',
                        matrix_base_domain_upstream_address='example.com:8443')['site']
+
+
+@pytest.mark.parametrize('listen, address', [
+    (['127.0.0.1'], '127.0.0.1:443'),
+    (['203.0.113.10', '2001:db8::10'], '[2001:db8::10]:443'),
+    (['2001:db8::10'], '[2001:db8:0::10]:443'),
+    ([], '127.0.0.1:443'),
+    ([], '[::1]:443'),
+    ([], 'localhost:443'),
+    ([], '0.0.0.0:443'),
+])
+def test_base_domain_proxy_to_its_own_listen_address_is_refused_naming_both_variables(listen, address):
+    """The base domain serves the Matrix name and forwards to its own address and port: the same loop."""
+    found = problems(base_domain, matrix_base_domain_hostname='matrix.example.com',
+                     matrix_base_domain_listen_addresses=listen, matrix_base_domain_upstream_address=address)
+    assert len(found) == 1
+    assert found[0].startswith('matrix_base_domain_upstream_address: %r is where this site listens '
+                               '(matrix_base_domain_listen_addresses: ' % address)
+    assert "matrix_base_domain_upstream_hostname 'matrix.example.com' is matrix_base_domain_hostname itself" in found[0]
+    assert 'to itself in a loop' in found[0]
+
+
+@pytest.mark.parametrize('listen, address, port', [
+    (['127.0.0.1'], '127.0.0.2:443', 443),     # another address
+    (['127.0.0.1'], '127.0.0.1:8443', 443),    # another port
+    ([], '127.0.0.1:443', 8443),               # the site listens on another port
+    ([], '203.0.113.5:443', 443),              # not known to be this host
+])
+def test_base_domain_proxy_elsewhere_is_no_loop(listen, address, port):
+    assert base_domain(matrix_base_domain_hostname='matrix.example.com', matrix_base_domain_https_port=port,
+                       matrix_base_domain_listen_addresses=listen, matrix_base_domain_upstream_address=address)['site']
+    # Another name sent to the own address is another site of the same server (the Matrix host's, say): no loop.
+    assert base_domain(matrix_base_domain_listen_addresses=listen, matrix_base_domain_upstream_address=address)['site']
+
+
+def test_switching_to_none_removes_the_config_at_the_path_still_named():
+    """From nginx to none with the config path still set: that file is among the configs to remove (when ours)."""
+    planned = static_files(matrix_static_files_webserver='none',
+                           matrix_static_files_webserver_config_path='/srv/nginx/matrix.conf')
+    assert planned['remove_configs'] == sorted(DEFAULT_CONFIGS + ['/srv/nginx/matrix.conf'])
+    # A value that could not have been a config path of ours is not a path to remove.
+    for path in ('relative.conf', '/srv/my conf', ''):
+        assert static_files(matrix_static_files_webserver='none',
+                            matrix_static_files_webserver_config_path=path)['remove_configs'] == DEFAULT_CONFIGS
 
 
 def test_base_domain_proxy_has_no_documents():
@@ -336,3 +413,28 @@ def test_a_form_problem_names_the_form_variable():
                      "is a complete site: use form server"]
     found = problems(static_files, matrix_static_files_webserver='nginx', matrix_static_files_webserver_config_form='inline')
     assert "matrix_static_files_webserver_config_form: 'inline' is not one of server, snippet" in found
+
+
+@pytest.mark.parametrize('path', [1.5, 10 ** 400, ['/srv'], {'a': 1}])
+@pytest.mark.parametrize('method', ['static', 'site'])
+def test_a_public_path_that_is_not_text_names_the_variable(method, path):
+    """The argument spec converts a number to a path for its check only: the value that arrives is still a number."""
+    found = problems(base_domain, matrix_base_domain_method=method, matrix_base_domain_public_path=path)
+    assert len(found) == 1 and found[0].startswith('matrix_base_domain_public_path: ') and found[0].endswith('is not a path')
+
+
+@pytest.mark.parametrize('value', [float('nan'), float('inf')])
+def test_a_document_value_json_cannot_hold_is_a_problem_with_haproxy_too(value):
+    name = 'matrix_static_files_file_matrix_client_property_io_element_jitsi_preferred_domain'
+    found = problems(static_files, matrix_static_files_webserver='haproxy', **{name: value})
+    assert found == ['client: cannot be serialised as JSON: Out of range float values are not JSON compliant: %s'
+                     % ('nan' if value != value else 'inf')]
+
+
+@pytest.mark.parametrize('role, name, server', [
+    (static_files, 'matrix_static_files_webserver_config_form', {'matrix_static_files_webserver': 'nginx'}),
+    (base_domain, 'matrix_base_domain_config_form', {})])
+@pytest.mark.parametrize('form', [['server'], {'a': 1}, 'site'])
+def test_a_form_that_is_not_one_names_the_variable(role, name, server, form):
+    """Before the default path is looked up with it (a list or mapping there was a TypeError)."""
+    assert problems(role, **dict(server, **{name: form})) == ['%s: %r is not one of server, snippet' % (name, form)]
