@@ -70,6 +70,19 @@ options:
       - Where the Apache modules the check loads (C(mod_ssl.so), C(mod_proxy.so), ...) are. By default the
         first of the Debian, Fedora, openSUSE and Alpine locations that exists.
     type: path
+  main_config:
+    description:
+      - The main configuration the server loads. The check stages its directory with the new config in place and
+        has the server check the whole (nginx C(-T), Apache C(-t) with C(envvars), C(caddy validate), HAProxy C(-c)
+        with every C(-f) its service loads); a site already there for the same name and port fails the check.
+      - By default Debian's C(/etc/nginx/nginx.conf), C(/etc/apache2/apache2.conf), C(/etc/caddy/Caddyfile),
+        C(/etc/haproxy/haproxy.cfg). When it is not found, or does not load O(path), the new file is checked alone
+        as O(form) describes, with a warning.
+    type: path
+  check_timeout:
+    description: Seconds the server's check may run before it is stopped and the task fails.
+    type: int
+    default: 60
   mode:
     description:
       - Permissions of the config file. See O(ansible.builtin.file#module:mode).
@@ -165,6 +178,8 @@ def main():
             validate=dict(type='bool', default=True),
             binary=dict(type='path'),
             apache_modules_directory=dict(type='path'),
+            main_config=dict(type='path'),
+            check_timeout=dict(type='int', default=60),
             mode=dict(type='raw', default='0644'),
         ),
         add_file_common_args=True,
@@ -191,13 +206,15 @@ def main():
         binary = site_files.find_binary(module, server, module.params['binary']) if module.params['validate'] else None
         result['binary'] = binary
         if binary:
-            ok, argv, output = site_files.check_site(module, module.params, planned, binary)
-            result.update(validated=ok, check_command=argv, check_output=output)
-            if not ok:
+            check = site_files.check_site(module, module.params, planned, binary)
+            for warning in check.warnings:
+                module.warn(warning)
+            result.update(validated=check.ok, check_command=check.argv, check_output=check.output)
+            if not check.ok:
                 result['changed'] = False
                 module.fail_json(
-                    msg='%s rejected the new configuration for %s, which was left unchanged:\n%s'
-                        % (site_files.SERVER_NAMES[server], path, output or '(no output)'),
+                    msg=check.message or '%s rejected the new configuration for %s, which was left unchanged:\n%s'
+                        % (site_files.SERVER_NAMES[server], path, check.output or '(no output)'),
                     **result)
         elif module.params['validate']:
             module.warn('%s is not installed here (no %s found): %s is written without being checked'

@@ -124,6 +124,19 @@ options:
       apache_modules_directory:
         description: Where the Apache modules the check loads are; by default the first usual location that exists.
         type: path
+      main_config:
+        description:
+          - The main configuration the server loads (nginx C(-c), Apache C(-f), the Caddyfile, HAProxy's first C(-f)).
+            The check stages its directory with the new config in place and has the server check the whole; a site
+            already there for the same name and port fails the check.
+          - By default Debian's C(/etc/nginx/nginx.conf), C(/etc/apache2/apache2.conf), C(/etc/caddy/Caddyfile),
+            C(/etc/haproxy/haproxy.cfg) (with the C(-f) options of C(/etc/default/haproxy)). When it is not found,
+            or does not load the new file, the new file is checked alone, with a warning.
+        type: path
+      check_timeout:
+        description: Seconds the server's check may run before it is stopped and the task fails.
+        type: int
+        default: 60
       mode:
         description: Permissions of the config file. A mode that lets others write is refused.
         type: raw
@@ -305,6 +318,8 @@ WEBSERVER_OPTIONS = dict(
     validate=dict(type='bool', default=True),
     binary=dict(type='path'),
     apache_modules_directory=dict(type='path'),
+    main_config=dict(type='path'),
+    check_timeout=dict(type='int', default=60),
     mode=dict(type='raw', default='0644'),
     tls_bundle=dict(type='dict', options=dict(
         path=dict(type='path', required=True),
@@ -404,12 +419,17 @@ class Change(object):
                              % (site_files.SERVER_NAMES[server], ' or '.join(site_files.binary_names(server)), config.path))
             return result
         documents = dict((step.name, step.after) for step in self.steps)
-        ok, argv, output = site_files.check_site(self.module, self.webserver, site, binary, self.path, documents)
-        result.update(validated=ok, check_command=argv, check_output=output)
-        if not ok:
+        check = site_files.check_site(self.module, self.webserver, site, binary, self.path, documents)
+        for warning in check.warnings:
+            self.module.warn(warning)
+        result.update(validated=check.ok, check_command=check.argv, check_output=check.output)
+        if not check.ok:
+            if check.problem:
+                result['problem'] = check.problem
             self.module.fail_json(
-                msg='%s rejected the new configuration for %s, which was left unchanged with the documents and '
-                    'files it serves:\n%s' % (site_files.SERVER_NAMES[server], config.path, output or '(no output)'),
+                msg=check.message or '%s rejected the new configuration for %s, which was left unchanged with the '
+                    'documents and files it serves:\n%s' % (site_files.SERVER_NAMES[server], config.path,
+                                                           check.output or '(no output)'),
                 changed=False, webserver=result)
         return result
 
