@@ -353,3 +353,17 @@ def test_form_snippet_included_in_the_site_serves_the_documents_beside_the_websi
     again = site.play(matrix_base_domain_config_form='snippet')
     assert again.returncode == 0, again.stdout
     assert 'changed=0' in again.stdout, again.stdout
+
+
+@pytest.mark.parametrize('site', ['nginx'], indirect=True)
+def test_an_upstream_name_that_does_not_resolve_names_the_variable(site):
+    """nginx resolves proxy_pass names when it loads its config: a Matrix name without DNS yet fails the check, and
+    the message says why and which variable gives the address."""
+    before = snapshot(site.copy)
+    result = site.play(matrix_base_domain_method='proxy', matrix_base_domain_upstream_hostname='matrix.invalid',
+                       matrix_base_domain_config_form='snippet')
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert 'resolves the name matrix.invalid when it loads its configuration' in output, output
+    assert 'Set matrix_base_domain_upstream_address' in output, output
+    assert snapshot(site.copy) == before
