@@ -757,6 +757,10 @@ def haproxy_service_files(main, defaults_text):
     return [config or main] + loaded
 
 
+_HAPROXY_SECTIONS = ('frontend', 'listen', 'backend', 'defaults', 'global', 'peers', 'resolvers', 'userlist', 'cache',
+                     'program', 'http-errors', 'ring', 'mailers')
+
+
 def haproxy_binds(text):
     """(section, address) of each bind line of a frontend or listen section."""
     binds = []
@@ -766,9 +770,7 @@ def haproxy_binds(text):
         if not line:
             continue
         words = line.split()
-        if not raw[0].isspace() and words[0] in ('frontend', 'listen', 'backend', 'defaults', 'global', 'peers',
-                                                  'resolvers', 'userlist', 'cache', 'program', 'http-errors', 'ring',
-                                                  'mailers'):
+        if not raw[0].isspace() and words[0] in _HAPROXY_SECTIONS:
             section = words[1] if words[0] in ('frontend', 'listen') and len(words) > 1 else None
             continue
         if section and words[0] == 'bind' and len(words) > 1:

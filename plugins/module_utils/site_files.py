@@ -148,9 +148,9 @@ def _problem_message(server, check, path):
     name = SERVER_NAMES[server]
     problem = check.problem or {}
     if problem.get('kind') == 'timeout':
+        command = ' '.join(problem['argv'])
         return ('%s: `%s` did not finish within %s seconds (webserver.check_timeout) and was stopped; %s was left '
-                'unchanged with the documents and files it serves' % (name, ' '.join(problem['argv']),
-                                                                       problem['timeout'], path))
+                'unchanged with the documents and files it serves' % (name, command, problem['timeout'], path))
     if problem.get('kind') == 'conflict':
         lines = []
         for conflict in problem['conflicts']:
@@ -233,52 +233,63 @@ def check_site(module, webserver, planned, binary, document_directory=None, docu
         run = bounded_run(timeout)
         main = find_main_config(server, webserver.get('main_config')) if server != 'traefik' else None
         whole = None
+        staging = None
         try:
             if main:
                 defaults = None
                 if server == 'haproxy' and not webserver.get('main_config'):
                     defaults = _read_text_file(HAPROXY_SERVICE_DEFAULTS)
-                whole = check_whole(run, server, content, binary, workdir, path, main, defaults)
+                try:
+                    whole = check_whole(run, server, content, binary, workdir, path, main, defaults)
+                except (IOError, OSError, ValueError) as exc:
+                    # A configuration directory that cannot be copied (unreadable, too large): the file alone.
+                    staging = to_native(exc)
+                    main = None
             if whole is not None and (whole.loaded or server == 'haproxy'):
                 check = whole
                 check.output = real(check.output)
                 if not whole.loaded:
+                    values = (path, main, HAPROXY_SERVICE_DEFAULTS, os.path.dirname(path), HAPROXY_SERVICE_DEFAULTS)
                     check.warnings.append(
                         "HAProxy's service does not load %s (it loads %s and the -f options of %s): the file was "
                         'checked with them, and HAProxy serves it once its service loads it, for example with '
-                        'EXTRAOPTS="-f %s" in %s' % (path, main, HAPROXY_SERVICE_DEFAULTS, os.path.dirname(path),
-                                                    HAPROXY_SERVICE_DEFAULTS))
+                        'EXTRAOPTS="-f %s" in %s' % values)
             else:
                 if server == 'traefik':
-                    ok, argv, output = check_config(lambda argv, cwd, environment: module.run_command(
-                        argv, cwd=cwd, environ_update=environment), server, form, content, binary, workdir)
+                    # Bounded by check_traefik itself.
+                    def run_traefik(argv, cwd, environment):
+                        return module.run_command(argv, cwd=cwd, environ_update=environment)
+                    ok, argv, output = check_config(run_traefik, server, form, content, binary, workdir)
                 else:
                     ok, argv, output = check_config(run, server, form, content, binary, workdir,
                                                     apache_modules_directory=modules_directory, exists=os.path.exists)
                 check = Check(ok, argv, real(output))
                 if whole is not None and whole.baseline is not None:
+                    values = (SERVER_NAMES[server], main, path, whole.baseline)
                     check.warnings.append(
                         '%s rejects its configuration %s as it is now, without %s: the new file was checked alone. '
-                        'Fix the configuration there before the next reload:\n%s' % (SERVER_NAMES[server], main, path,
-                                                                                      whole.baseline))
+                        'Fix the configuration there before the next reload:\n%s' % values)
                 elif whole is not None:
+                    if form == 'snippet':
+                        how, where = 'included in the site that serves the hostname', 'that site'
+                    else:
+                        how, where = 'included', 'the http block of %s' % main if server == 'nginx' else main
+                    values = (SERVER_NAMES[server], path, main, how, include_line(server, path), where)
                     check.warnings.append(
                         '%s does not load %s from its main configuration %s: the file was checked alone, and the server '
-                        'will not serve it until it is %s (add `%s` to %s)' % (
-                            SERVER_NAMES[server], path, main,
-                            'included in the site that serves the hostname' if form == 'snippet' else 'included',
-                            include_line(server, path),
-                            'that site' if form == 'snippet' else 'the http block of %s' % main if server == 'nginx'
-                            else main))
+                        'will not serve it until it is %s (add `%s` to %s)' % values)
+                elif staging is not None:
+                    check.warnings.append("%s's configuration could not be staged for the check (%s): %s was checked "
+                                          'alone, not with the sites already there' % (SERVER_NAMES[server], staging, path))
                 elif server != 'traefik':
+                    values = (SERVER_NAMES[server], webserver.get('main_config') or MAIN_CONFIGS[server], path)
                     check.warnings.append(
                         "%s's main configuration %s was not found: %s was checked alone, not with the sites already "
                         'there (a second site for the same name and port shows only when the server reloads); give '
-                        'its path in webserver.main_config' % (SERVER_NAMES[server],
-                                                              webserver.get('main_config') or MAIN_CONFIGS[server], path))
+                        'its path in webserver.main_config' % values)
         except CheckTimeout as exc:
-            check = Check(False, exc.argv, '', problem={'kind': 'timeout', 'argv': [real(arg) for arg in exc.argv],
-                                                         'timeout': exc.timeout})
+            problem = {'kind': 'timeout', 'argv': [real(arg) for arg in exc.argv], 'timeout': exc.timeout}
+            check = Check(False, exc.argv, '', problem=problem)
         if not check.ok and check.problem is None:
             if getattr(check, 'conflicts', None):
                 check.problem = {'kind': 'conflict', 'conflicts': check.conflicts}

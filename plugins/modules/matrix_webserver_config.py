@@ -14,10 +14,15 @@ description:
   - Writes O(content) to O(path), a drop-in config for nginx, Apache, Caddy or HAProxy, or a dynamic configuration
     file (YAML) for Traefik's file provider, the way
     M(ansible.builtin.copy) would, but only after the web server itself has checked it.
-  - A drop-in cannot be checked alone, so the module wraps it in a minimal main config that includes
-    it the way O(form) says (a complete site, or a snippet inside a site), in a temporary directory
-    that also holds the pid, log and temporary paths the check needs. It then runs C(nginx -t),
-    C(apache2 -t) (or C(httpd -t)), C(caddy validate) or C(haproxy -c).
+  - The server checks its whole configuration with the new file in place, as O(main_config) describes: the
+    directory of its main config is copied into a temporary directory with O(path) replaced, and C(nginx -T),
+    C(apache2 -t), C(caddy validate) or C(haproxy -c) checks the copy. A site already there for the same name
+    and port (nginx's C(conflicting server name), two Apache name-based hosts, two Caddy site blocks, two HAProxy
+    binds) fails the check.
+  - Without the main config, or when it does not load O(path), the file is checked alone, with a warning: the
+    module wraps it in a minimal main config that includes it the way O(form) says (a complete site, or a
+    snippet inside a site), in a temporary directory that also holds the pid, log and temporary paths the check
+    needs, and runs C(nginx -t), C(apache2 -t) (or C(httpd -t)), C(caddy validate) or C(haproxy -c).
   - Traefik has no check command. The module starts C(traefik) on the file alone, with its API and an entry point
     for each name the file's routers use on loopback (ACME resolvers of the same names that reach no CA), reads
     what Traefik loaded from its API, and stops it. A router, service or middleware Traefik reports with errors, an
@@ -212,10 +217,9 @@ def main():
             result.update(validated=check.ok, check_command=check.argv, check_output=check.output)
             if not check.ok:
                 result['changed'] = False
-                module.fail_json(
-                    msg=check.message or '%s rejected the new configuration for %s, which was left unchanged:\n%s'
-                        % (site_files.SERVER_NAMES[server], path, check.output or '(no output)'),
-                    **result)
+                rejected = ('%s rejected the new configuration for %s, which was left unchanged:\n%s'
+                            % (site_files.SERVER_NAMES[server], path, check.output or '(no output)'))
+                module.fail_json(msg=check.message or rejected, **result)
         elif module.params['validate']:
             module.warn('%s is not installed here (no %s found): %s is written without being checked'
                         % (site_files.SERVER_NAMES[server], ' or '.join(site_files.binary_names(server)), path))

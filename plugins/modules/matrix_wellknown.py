@@ -86,8 +86,9 @@ options:
     description:
       - A web server config to write in the same change as the documents, as the roles of this collection do
         (they render it on the controller from checked settings).
-      - The server checks the new config before anything is written, with the documents, the certificate bundle
-        and the O(webserver.files) it loads staged as they will be (HAProxy loads them when it starts). When the
+      - The server checks the new config before anything is written, with its whole configuration (see
+        O(webserver.main_config)) and the documents, the certificate bundle and the O(webserver.files) it loads
+        staged as they will be (HAProxy loads them when it starts). When the
         server rejects it, nothing is written and the task fails with the server's own message. When the binary is
         not installed, the config is written unchecked, with a warning.
       - Traefik, which has no check command, is started on the file alone on loopback and asked through its API
@@ -426,11 +427,9 @@ class Change(object):
         if not check.ok:
             if check.problem:
                 result['problem'] = check.problem
-            self.module.fail_json(
-                msg=check.message or '%s rejected the new configuration for %s, which was left unchanged with the '
-                    'documents and files it serves:\n%s' % (site_files.SERVER_NAMES[server], config.path,
-                                                           check.output or '(no output)'),
-                changed=False, webserver=result)
+            rejected = ('%s rejected the new configuration for %s, which was left unchanged with the documents and '
+                        'files it serves:\n%s' % (site_files.SERVER_NAMES[server], config.path, check.output or '(no output)'))
+            self.module.fail_json(msg=check.message or rejected, changed=False, webserver=result)
         return result
 
     def record_directory(self):

@@ -17,13 +17,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -230,15 +228,15 @@ class ExistingSite(object):
     def _layout_caddy(self):
         (self.copy / 'Caddyfile.d').mkdir()
         (self.copy / 'Caddyfile').write_text('''{
-	admin off
+\tadmin off
 }
 
 https://example.com:%d {
-	bind 127.0.0.1
-	tls %s %s
-	handle {
-		respond "website" 200
-	}
+\tbind 127.0.0.1
+\ttls %s %s
+\thandle {
+\t\trespond "website" 200
+\t}
 }
 
 import Caddyfile.d/*.caddyfile
@@ -251,11 +249,11 @@ import Caddyfile.d/*.caddyfile
         conf.write_text(text + '''
 
 frontend website
-	bind 127.0.0.1:%d ssl crt %s
-	default_backend website
+\tbind 127.0.0.1:%d ssl crt %s
+\tdefault_backend website
 
 backend website
-	http-request return status 200 content-type text/plain string "website"
+\thttp-request return status 200 content-type text/plain string "website"
 ''' % (self.port, self.pem))
         (self.copy / 'conf.d').mkdir()
 
