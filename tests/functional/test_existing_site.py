@@ -44,62 +44,8 @@ INCLUDE_LINES = {
 IN_NAMESPACE = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c',
                 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'sh']
 
-# The test server's start and restart (also the role's reload command), tracked by the PID in the state directory.
-SERVERCTL = r'''import json, os, signal, socket, subprocess, sys, time
-action, state = sys.argv[1], sys.argv[2]
-with open(os.path.join(state, 'server.json')) as handle:
-    conf = json.load(handle)
-pidfile = os.path.join(state, 'server.pid')
-
-
-def running(pid):
-    try:
-        with open('/proc/%d/status' % pid) as handle:
-            return not any(line.startswith('State:') and 'Z' in line.split()[1] for line in handle)
-    except OSError:
-        return False
-
-
-def stop():
-    try:
-        with open(pidfile) as handle:
-            pid = int(handle.read())
-    except (OSError, ValueError):
-        return
-    if running(pid):
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while running(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if running(pid):
-            os.kill(pid, signal.SIGKILL)
-    os.remove(pidfile)
-
-
-def start():
-    log = os.path.join(state, 'server.log')
-    with open(log, 'ab') as output:
-        process = subprocess.Popen(conf['argv'], env=dict(os.environ, **conf['env']), stdout=output, stderr=output,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
-    with open(pidfile, 'w') as handle:
-        handle.write(str(process.pid))
-    deadline = time.monotonic() + 15
-    while True:
-        if process.poll() is not None:
-            sys.exit('the server exited (%s):\n%s' % (process.returncode, open(log).read()))
-        try:
-            socket.create_connection(('127.0.0.1', conf['port']), timeout=0.5).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                sys.exit('the server does not listen on %d:\n%s' % (conf['port'], open(log).read()))
-            time.sleep(0.05)
-
-
-stop()
-if action in ('start', 'restart'):
-    start()
-'''
+# The test server's start and restart (also the role's reload command), shared with the Molecule scenario.
+SERVERCTL = REPO / 'extensions' / 'molecule' / 'existing_site' / 'files' / 'serverctl.py'
 
 PLAYBOOK = '''- name: The base domain
   hosts: localhost
@@ -166,7 +112,6 @@ class ExistingSite(object):
         self.public = self.work / 'public'
         self.state = self.work / 'state'
         self.state.mkdir()
-        (self.state / 'serverctl.py').write_text(SERVERCTL)
         env = {}
         getattr(self, '_layout_' + server)()
         if server == 'caddy':
@@ -271,7 +216,7 @@ backend website
         return IN_NAMESPACE + [str(self.copy), self.real] + [str(arg) for arg in argv]
 
     def ctl(self, action):
-        completed = subprocess.run([sys.executable, str(self.state / 'serverctl.py'), action, str(self.state)],
+        completed = subprocess.run([sys.executable, str(SERVERCTL), action, str(self.state)],
                                    capture_output=True, text=True, timeout=60, check=False)
         assert completed.returncode == 0, completed.stdout + completed.stderr
 
@@ -288,8 +233,7 @@ backend website
             'matrix_base_domain_tls_certificate': str(self.cert),
             'matrix_base_domain_tls_certificate_key': str(self.key),
             'matrix_base_domain_public_path': str(self.public),
-            'matrix_base_domain_reload_command': '%s %s restart %s' % (sys.executable, self.state / 'serverctl.py',
-                                                                       self.state),
+            'matrix_base_domain_reload_command': '%s %s restart %s' % (sys.executable, SERVERCTL, self.state),
             'ansible_python_interpreter': sys.executable,
         }
         values.update(variables)
