@@ -525,10 +525,6 @@ def stage_tree(source, target, rewrites, candidate_real, candidate):
     copy(source, target, 0)
 
 
-def _lines(text):
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
 def _strip_comment(line):
     return line.split('#', 1)[0].strip()
 
@@ -815,13 +811,15 @@ def _read_text(path):
         return ''
 
 
-def _haproxy_whole(run, binary, workdir, candidate_real, candidate, main_config, defaults_text):
-    """(argv, loaded, {path: text} of every file, staged candidate path) of HAProxy's check of the service's files."""
+def _haproxy_whole(binary, workdir, candidate_real, candidate, main_config, defaults_text):
+    """(argv, loaded, {path: text} of every file, staged candidate path, {staged path: real path}) of HAProxy's check
+    of the files its service loads."""
     stage = os.path.join(workdir, 'whole')
     staged_candidate = os.path.join(stage, 'candidate.cfg')
     os.mkdir(stage, 0o700)
     argv = [binary, '-c']
     texts = {}
+    back = {}
     loaded = False
     for index, entry in enumerate(haproxy_service_files(main_config, defaults_text)):
         if entry == candidate_real:
@@ -845,6 +843,7 @@ def _haproxy_whole(run, binary, workdir, candidate_real, candidate, main_config,
                     with open(path, 'w') as handle:
                         handle.write(texts[path])
                 argv += ['-f', copy]
+                back[copy] = entry.rstrip('/')
             else:
                 texts.update((os.path.join(entry, name), _read_text(os.path.join(entry, name))) for name in names)
                 argv += ['-f', entry]
@@ -856,7 +855,8 @@ def _haproxy_whole(run, binary, workdir, candidate_real, candidate, main_config,
     with open(staged_candidate, 'wb') as handle:
         handle.write(candidate)
     texts[staged_candidate] = to_text(candidate, errors='surrogate_or_replace')
-    return argv, loaded, texts, staged_candidate
+    back[staged_candidate] = candidate_real
+    return argv, loaded, texts, staged_candidate, back
 
 
 def _stage_command(server, binary, stage, source, main_config, candidate_real, candidate):
@@ -920,9 +920,8 @@ def check_whole(run, server, content, binary, workdir, candidate_real, main_conf
     environment = {}
     staged_main = None
     if server == 'haproxy':
-        argv, loaded, texts, staged_candidate = _haproxy_whole(run, binary, workdir, candidate_real, candidate,
-                                                               main_config, haproxy_defaults)
-        back = {staged_candidate: candidate_real}
+        argv, loaded, texts, staged_candidate, back = _haproxy_whole(binary, workdir, candidate_real, candidate,
+                                                                     main_config, haproxy_defaults)
     else:
         argv, environment, staged_main, staged_candidate, rewrites = _stage_command(
             server, binary, os.path.join(workdir, 'whole'), source, main_config, candidate_real, candidate)

@@ -227,3 +227,32 @@ def test_without_the_main_config_the_file_is_checked_alone_with_a_warning(tmp_pa
         "nginx's main configuration %s was not found: %s was checked alone, not with the sites already there (a second "
         'site for the same name and port shows only when the server reloads); give its path in webserver.main_config'
         % (tmp_path / 'custom' / 'nginx.conf', root / 'conf.d' / 'matrix.conf')]
+
+
+def test_haproxy_whole_check_loads_the_services_directory_with_the_candidate(tmp_path):
+    binary = shutil.which('haproxy', path=SBIN)
+    if binary is None:
+        pytest.fail('haproxy is not installed: run make system-deps')
+    main = tmp_path / 'haproxy.cfg'
+    main.write_text('defaults\n    mode http\n    timeout client 5s\n    timeout server 5s\n    timeout connect 5s\n'
+                    'frontend website\n    bind 127.0.0.1:8443\n    default_backend website\n'
+                    'backend website\n    http-request return status 200\n')
+    conf_d = tmp_path / 'conf.d'
+    conf_d.mkdir()
+    (conf_d / 'other.cfg').write_text('backend other\n    http-request return status 204\n')
+    candidate = conf_d / 'matrix.cfg'
+    defaults = 'EXTRAOPTS="-f %s"\n' % conf_d
+    content = 'frontend matrix\n    bind 127.0.0.1:8443\n    use_backend other\n'
+    (tmp_path / 'w1').mkdir()
+    check = server_check.check_whole(site_files.bounded_run(30), 'haproxy', content, binary, str(tmp_path / 'w1'),
+                                     str(candidate), str(main), defaults)
+    assert check.loaded and not check.ok
+    assert check.conflicts == [{'name': 'matrix', 'address': '127.0.0.1:8443', 'sites': [str(main)],
+                                'frontend': 'website'}]
+    assert check.argv == [binary, '-c', '-f', str(main), '-f', str(conf_d)]
+    assert not candidate.exists()
+    # The same frontend on another port: the service's files and the candidate load together.
+    (tmp_path / 'w2').mkdir()
+    check = server_check.check_whole(site_files.bounded_run(30), 'haproxy', content.replace('8443', '8444'), binary,
+                                     str(tmp_path / 'w2'), str(candidate), str(main), defaults)
+    assert check.ok and check.loaded, check.output
