@@ -61,5 +61,9 @@ def check_advice(role, site, problem):
     else:
         line = {'nginx': 'include %s;', 'apache': 'Include %s', 'caddy': 'import %s'}[server] % snippet
         target = {'nginx': 'the server block', 'apache': 'the <VirtualHost>', 'caddy': 'the site block'}[server] + where
-    return ('\nSet %sconfig_form: snippet (the role then writes %s%s) and add this line to %s:\n    %s'
-            % (prefix, snippet, ', unless %sconfig_path names another file' % prefix, target, line))
+    method = ''
+    if site.get('root_action', 'not_found') != 'not_found':
+        # Method site is a whole site for a domain without one; beside a website, the documents are a snippet of it.
+        method = 'matrix_base_domain_method: static, '
+    return ('\nSet %s%sconfig_form: snippet (the role then writes %s%s) and add this line to %s:\n    %s'
+            % (method, prefix, snippet, ', unless %sconfig_path names another file' % prefix, target, line))
