@@ -14,12 +14,12 @@ description:
   - Writes O(content) to O(path), a drop-in config for nginx, Apache, Caddy or HAProxy, or a dynamic configuration
     file (YAML) for Traefik's file provider, the way
     M(ansible.builtin.copy) would, but only after the web server itself has checked it.
-  - The server checks its whole configuration with the new file in place, as O(main_config) describes: the
+  - The server checks its whole configuration with the new file in place, as O(main_config) describes. The
     directory of its main config is copied into a temporary directory with O(path) replaced, and C(nginx -T),
     C(apache2 -t), C(caddy validate) or C(haproxy -c) checks the copy. A site already there for the same name
     and port (nginx's C(conflicting server name), two Apache name-based hosts, two Caddy site blocks, two HAProxy
     binds) fails the check.
-  - Without the main config, or when it does not load O(path), the file is checked alone, with a warning: the
+  - Without the main config, or when it does not load O(path), the file is checked alone, with a warning. The
     module wraps it in a minimal main config that includes it the way O(form) says (a complete site, or a
     snippet inside a site), in a temporary directory that also holds the pid, log and temporary paths the check
     needs, and runs C(nginx -t), C(apache2 -t) (or C(httpd -t)), C(caddy validate) or C(haproxy -c).
