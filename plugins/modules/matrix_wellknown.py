@@ -285,6 +285,13 @@ webserver:
     check_output:
       description: What the check printed.
       type: str
+    problem:
+      description:
+        - When the check failed for a reason the roles give advice on, its kind (V(conflict) with a site already
+          there, with C(conflicts) listing name, address and the files of that site; V(unresolved) with the
+          C(names) the server could not resolve; V(timeout) with the command C(argv) and the C(timeout)).
+      type: dict
+      returned: when the check failed for one of these reasons
 removed_configs:
   description: The configs of O(remove_configs) that were (or in check mode would be) removed.
   returned: always
