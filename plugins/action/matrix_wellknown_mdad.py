@@ -62,5 +62,8 @@ class ActionModule(ActionBase):
             return result
         result.update(self._execute_module(module_name='matrix.wellknown.matrix_wellknown',
                                            module_args=module_arguments(planned), task_vars=task_vars))
+        problem = (result.get('webserver') or {}).get('problem')
+        if result.get('failed') and problem:
+            result['msg'] = result.get('msg', '') + render.check_advice(role, planned['site'], problem)
         self._remove_tmp_path(self._connection._shell.tmpdir)
         return result

@@ -57,10 +57,10 @@ CORS_HEADERS = (
     ('Access-Control-Allow-Headers', 'X-Requested-With, Content-Type, Authorization'),
 )
 
-# The CA bundle of Debian and Ubuntu (ca-certificates). nginx and Apache need a file to verify an
-# upstream; HAProxy has a name for the system store, Caddy uses it when given nothing.
+# The CA bundle of Debian and Ubuntu (ca-certificates). nginx, Apache and HAProxy need a file to verify an
+# upstream (HAProxy's @system-ca is read under the ca-base of Debian's haproxy.cfg, /etc/ssl/certs/@system-ca,
+# which does not exist; an absolute path is not); Caddy uses the system's store when given nothing.
 SYSTEM_CA_FILE = '/etc/ssl/certs/ca-certificates.crt'
-HAPROXY_SYSTEM_CA = '@system-ca'
 
 # Where each server's packages (Debian, Ubuntu) pick up extra configuration. A snippet goes where
 # nothing includes it automatically: it belongs inside an existing site, which includes it by path.
@@ -148,8 +148,6 @@ def _wellknown(problems, wellknown, server):
     result['ca_file'] = ca_file
     if ca_file:
         result['ca_file_effective'] = ca_file
-    elif server == 'haproxy':
-        result['ca_file_effective'] = HAPROXY_SYSTEM_CA
     elif server in ('caddy', 'traefik'):
         # Both verify with the system's store when given no CA.
         result['ca_file_effective'] = ''

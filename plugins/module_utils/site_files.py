@@ -16,12 +16,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import stat
+import subprocess
 import sys
 import tempfile
 import time
 
-from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 
 from ansible_collections.matrix.wellknown.plugins.module_utils import files
 
@@ -149,19 +151,93 @@ def remove_stale_staging(root=None):
     return removed
 
 
-def check_site(module, webserver, planned, binary, document_directory=None, documents=None):
-    """Check the new config with the server, the files it loads staged as they will be; return (ok, argv, output).
+def bounded_run(timeout):
+    """A ``run(argv, cwd, environment)`` that gives (rc, out, err), and kills the command (with the processes it
+    started) and raises CheckTimeout when it runs longer than ``timeout`` seconds."""
+    from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import CheckTimeout
 
-    ``documents`` maps each document name to its new bytes (None for a document about to be deleted).
+    def run(argv, cwd, environment):
+        env = dict(os.environ, LC_ALL='C', LANG='C')
+        env.update(environment)
+        try:
+            process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as exc:
+            return 127, '', '%s: %s' % (argv[0], to_native(exc.strerror or exc))
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            process.communicate()
+            raise CheckTimeout(argv, timeout)
+        return process.returncode, to_text(out, errors='surrogate_or_replace'), to_text(err, errors='surrogate_or_replace')
+    return run
+
+
+def _problem_message(server, check, path):
+    """What the user reads when the check found a conflict, a name that does not resolve, or ran too long."""
+    from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import include_line
+
+    name = SERVER_NAMES[server]
+    problem = check.problem or {}
+    if problem.get('kind') == 'timeout':
+        command = ' '.join(problem['argv'])
+        return ('%s: `%s` did not finish within %s seconds (webserver.check_timeout) and was stopped; %s was left '
+                'unchanged with the documents and files it serves' % (name, command, problem['timeout'], path))
+    if problem.get('kind') == 'conflict':
+        lines = []
+        for conflict in problem['conflicts']:
+            lines.append('%s %s on %s: already served by %s' % (
+                'frontend' if server == 'haproxy' else 'site', conflict['name'], conflict['address'],
+                ', '.join(conflict['sites']) or 'another site'))
+        return ('%s would %s twice: the new %s and a site already there. The server keeps only one of them (HAProxy '
+                'splits the connections between them), so either the website there or the documents would break; %s '
+                'was left unchanged.\n'
+                '%s\nServe the documents from the site already there instead: form snippet, %s.'
+                % (name, 'bind the same address and port' if server == 'haproxy' else 'serve the same name and port',
+                   path, path, '\n'.join(lines),
+                   'its backend routed to from that frontend' if server == 'haproxy'
+                   else 'loaded by that site with `%s`' % include_line(server, '<snippet path>')))
+    if problem.get('kind') == 'unresolved':
+        return ('%s rejected the new configuration for %s, which was left unchanged: %s resolves the name%s %s '
+                'when it loads its configuration, and %s not resolve on this host. Give the upstream as an IP address '
+                '(host:port), or make the name resolve here (DNS or /etc/hosts).\n%s'
+                % (name, path, name, 's' if len(problem['names']) > 1 else '', ', '.join(problem['names']),
+                   'they do' if len(problem['names']) > 1 else 'it does', check.output))
+    return None
+
+
+def check_site(module, webserver, planned, binary, document_directory=None, documents=None):
+    """Check the new config with the server, the files it loads staged as they will be; return a server_check.Check.
+
+    The server checks its whole configuration (its main config and every site already there, with the new config
+    in place, see server_check.check_whole) when its main configuration is found and loads the new file; otherwise
+    the new file alone in a minimal wrapper, with a warning saying what was not checked. ``documents`` maps each
+    document name to its new bytes (None for a document about to be deleted). A failed check has ``message``.
     """
     from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import (
+        CHECK_TIMEOUT,
+        HAPROXY_SERVICE_DEFAULTS,
+        MAIN_CONFIGS,
+        Check,
+        CheckTimeout,
+        _unresolved,
         candidate_path,
         check_config,
+        check_whole,
         find_apache_modules_directory,
+        find_main_config,
+        include_line,
         staged_config,
     )
 
     server = webserver['server']
+    path = webserver['path']
+    form = webserver.get('form') or 'server'
+    timeout = webserver.get('check_timeout') or CHECK_TIMEOUT
     if not module.check_mode:
         remove_stale_staging()
     workdir = tempfile.mkdtemp(prefix='%s%d-' % (STAGING_PREFIX, os.getpid()))
@@ -184,16 +260,88 @@ def check_site(module, webserver, planned, binary, document_directory=None, docu
         if server == 'apache' and not modules_directory:
             modules_directory = find_apache_modules_directory(os.path.exists)
 
-        def run(argv, cwd, environment):
-            return module.run_command(argv, cwd=cwd, environ_update=environment)
+        def real(text):
+            # Messages name the temporary copies; show the real files instead.
+            text = text.replace(candidate_path(server, workdir), path)
+            for real_path, copy in replacements.items():
+                text = text.replace(copy, real_path)
+            return text
 
         content = staged_config(webserver['content'], replacements)
-        ok, argv, output = check_config(run, server, webserver.get('form', 'server'), content, binary, workdir,
-                                        apache_modules_directory=modules_directory, exists=os.path.exists)
-        # Messages name the temporary copies; show the real files instead.
-        output = output.replace(candidate_path(server, workdir), webserver['path'])
-        for real, copy in replacements.items():
-            output = output.replace(copy, real)
-        return ok, argv, output
+        run = bounded_run(timeout)
+        main = find_main_config(server, webserver.get('main_config')) if server != 'traefik' else None
+        whole = None
+        staging = None
+        try:
+            if main:
+                defaults = None
+                if server == 'haproxy' and not webserver.get('main_config'):
+                    defaults = _read_text_file(HAPROXY_SERVICE_DEFAULTS)
+                try:
+                    whole = check_whole(run, server, content, binary, workdir, path, main, defaults)
+                except (IOError, OSError, ValueError) as exc:
+                    # A configuration directory that cannot be copied (unreadable, too large): the file alone.
+                    staging = to_native(exc)
+                    main = None
+            if whole is not None and (whole.loaded or server == 'haproxy'):
+                check = whole
+                check.output = real(check.output)
+                if not whole.loaded:
+                    values = (path, main, HAPROXY_SERVICE_DEFAULTS, os.path.dirname(path), HAPROXY_SERVICE_DEFAULTS)
+                    check.warnings.append(
+                        "HAProxy's service does not load %s (it loads %s and the -f options of %s): the file was "
+                        'checked with them, and HAProxy serves it once its service loads it, for example with '
+                        'EXTRAOPTS="-f %s" in %s' % values)
+            else:
+                if server == 'traefik':
+                    # Bounded by check_traefik itself.
+                    def run_traefik(argv, cwd, environment):
+                        return module.run_command(argv, cwd=cwd, environ_update=environment)
+                    ok, argv, output = check_config(run_traefik, server, form, content, binary, workdir)
+                else:
+                    ok, argv, output = check_config(run, server, form, content, binary, workdir,
+                                                    apache_modules_directory=modules_directory, exists=os.path.exists)
+                check = Check(ok, argv, real(output))
+                if whole is not None and whole.baseline is not None:
+                    values = (SERVER_NAMES[server], main, path, whole.baseline)
+                    check.warnings.append(
+                        '%s rejects its configuration %s as it is now, without %s: the new file was checked alone. '
+                        'Fix the configuration there before the next reload:\n%s' % values)
+                elif whole is not None:
+                    if form == 'snippet':
+                        how, where = 'included in the site that serves the hostname', 'that site'
+                    else:
+                        how, where = 'included', 'the http block of %s' % main if server == 'nginx' else main
+                    values = (SERVER_NAMES[server], path, main, how, include_line(server, path), where)
+                    check.warnings.append(
+                        '%s does not load %s from its main configuration %s: the file was checked alone, and the server '
+                        'will not serve it until it is %s (add `%s` to %s)' % values)
+                elif staging is not None:
+                    check.warnings.append("%s's configuration could not be staged for the check (%s): %s was checked "
+                                          'alone, not with the sites already there' % (SERVER_NAMES[server], staging, path))
+                elif server != 'traefik':
+                    values = (SERVER_NAMES[server], webserver.get('main_config') or MAIN_CONFIGS[server], path)
+                    check.warnings.append(
+                        "%s's main configuration %s was not found: %s was checked alone, not with the sites already "
+                        'there (a second site for the same name and port shows only when the server reloads); give '
+                        'its path in webserver.main_config' % values)
+        except CheckTimeout as exc:
+            problem = {'kind': 'timeout', 'argv': [real(arg) for arg in exc.argv], 'timeout': exc.timeout}
+            check = Check(False, exc.argv, '', problem=problem)
+        if not check.ok and check.problem is None:
+            if getattr(check, 'conflicts', None):
+                check.problem = {'kind': 'conflict', 'conflicts': check.conflicts}
+            elif _unresolved(check.output):
+                check.problem = {'kind': 'unresolved', 'names': _unresolved(check.output)}
+        check.message = _problem_message(server, check, path)
+        return check
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _read_text_file(path):
+    try:
+        with open(path, 'rb') as handle:
+            return to_text(handle.read(), errors='surrogate_or_replace')
+    except (IOError, OSError):
+        return None

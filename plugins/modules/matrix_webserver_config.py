@@ -14,10 +14,15 @@ description:
   - Writes O(content) to O(path), a drop-in config for nginx, Apache, Caddy or HAProxy, or a dynamic configuration
     file (YAML) for Traefik's file provider, the way
     M(ansible.builtin.copy) would, but only after the web server itself has checked it.
-  - A drop-in cannot be checked alone, so the module wraps it in a minimal main config that includes
-    it the way O(form) says (a complete site, or a snippet inside a site), in a temporary directory
-    that also holds the pid, log and temporary paths the check needs. It then runs C(nginx -t),
-    C(apache2 -t) (or C(httpd -t)), C(caddy validate) or C(haproxy -c).
+  - The server checks its whole configuration with the new file in place, as O(main_config) describes. The
+    directory of its main config is copied into a temporary directory with O(path) replaced, and C(nginx -T),
+    C(apache2 -t), C(caddy validate) or C(haproxy -c) checks the copy. A site already there for the same name
+    and port (nginx's C(conflicting server name), two Apache name-based hosts, two Caddy site blocks, two HAProxy
+    binds) fails the check.
+  - Without the main config, or when it does not load O(path), the file is checked alone, with a warning. The
+    module wraps it in a minimal main config that includes it the way O(form) says (a complete site, or a
+    snippet inside a site), in a temporary directory that also holds the pid, log and temporary paths the check
+    needs, and runs C(nginx -t), C(apache2 -t) (or C(httpd -t)), C(caddy validate) or C(haproxy -c).
   - Traefik has no check command. The module starts C(traefik) on the file alone, with its API and an entry point
     for each name the file's routers use on loopback (ACME resolvers of the same names that reach no CA), reads
     what Traefik loaded from its API, and stops it. A router, service or middleware Traefik reports with errors, an
@@ -70,6 +75,19 @@ options:
       - Where the Apache modules the check loads (C(mod_ssl.so), C(mod_proxy.so), ...) are. By default the
         first of the Debian, Fedora, openSUSE and Alpine locations that exists.
     type: path
+  main_config:
+    description:
+      - The main configuration the server loads. The check stages its directory with the new config in place and
+        has the server check the whole (nginx C(-T), Apache C(-t) with C(envvars), C(caddy validate), HAProxy C(-c)
+        with every C(-f) its service loads); a site already there for the same name and port fails the check.
+      - By default Debian's C(/etc/nginx/nginx.conf), C(/etc/apache2/apache2.conf), C(/etc/caddy/Caddyfile),
+        C(/etc/haproxy/haproxy.cfg). When it is not found, or does not load O(path), the new file is checked alone
+        as O(form) describes, with a warning.
+    type: path
+  check_timeout:
+    description: Seconds the server's check may run before it is stopped and the task fails.
+    type: int
+    default: 60
   mode:
     description:
       - Permissions of the config file. See O(ansible.builtin.file#module:mode).
@@ -165,6 +183,8 @@ def main():
             validate=dict(type='bool', default=True),
             binary=dict(type='path'),
             apache_modules_directory=dict(type='path'),
+            main_config=dict(type='path'),
+            check_timeout=dict(type='int', default=60),
             mode=dict(type='raw', default='0644'),
         ),
         add_file_common_args=True,
@@ -191,14 +211,15 @@ def main():
         binary = site_files.find_binary(module, server, module.params['binary']) if module.params['validate'] else None
         result['binary'] = binary
         if binary:
-            ok, argv, output = site_files.check_site(module, module.params, planned, binary)
-            result.update(validated=ok, check_command=argv, check_output=output)
-            if not ok:
+            check = site_files.check_site(module, module.params, planned, binary)
+            for warning in check.warnings:
+                module.warn(warning)
+            result.update(validated=check.ok, check_command=check.argv, check_output=check.output)
+            if not check.ok:
                 result['changed'] = False
-                module.fail_json(
-                    msg='%s rejected the new configuration for %s, which was left unchanged:\n%s'
-                        % (site_files.SERVER_NAMES[server], path, output or '(no output)'),
-                    **result)
+                rejected = ('%s rejected the new configuration for %s, which was left unchanged:\n%s'
+                            % (site_files.SERVER_NAMES[server], path, check.output or '(no output)'))
+                module.fail_json(msg=check.message or rejected, **result)
         elif module.params['validate']:
             module.warn('%s is not installed here (no %s found): %s is written without being checked'
                         % (site_files.SERVER_NAMES[server], ' or '.join(site_files.binary_names(server)), path))

@@ -89,8 +89,9 @@ options:
     description:
       - A web server config to write in the same change as the documents, as the roles of this collection do
         (they render it on the controller from checked settings).
-      - The server checks the new config before anything is written, with the documents, the certificate bundle
-        and the O(webserver.files) it loads staged as they will be (HAProxy loads them when it starts). When the
+      - The server checks the new config before anything is written, with its whole configuration (see
+        O(webserver.main_config)) and the documents, the certificate bundle and the O(webserver.files) it loads
+        staged as they will be (HAProxy loads them when it starts). When the
         server rejects it, nothing is written and the task fails with the server's own message. When the binary is
         not installed, the config is written unchecked, with a warning.
       - Traefik, which has no check command, is started on the file alone on loopback and asked through its API
@@ -127,6 +128,19 @@ options:
       apache_modules_directory:
         description: Where the Apache modules the check loads are; by default the first usual location that exists.
         type: path
+      main_config:
+        description:
+          - The main configuration the server loads (nginx C(-c), Apache C(-f), the Caddyfile, HAProxy's first C(-f)).
+            The check stages its directory with the new config in place and has the server check the whole; a site
+            already there for the same name and port fails the check.
+          - By default Debian's C(/etc/nginx/nginx.conf), C(/etc/apache2/apache2.conf), C(/etc/caddy/Caddyfile),
+            C(/etc/haproxy/haproxy.cfg) (with the C(-f) options of C(/etc/default/haproxy)). When it is not found,
+            or does not load the new file, the new file is checked alone, with a warning.
+        type: path
+      check_timeout:
+        description: Seconds the server's check may run before it is stopped and the task fails.
+        type: int
+        default: 60
       mode:
         description: Permissions of the config file. A mode that lets others write is refused.
         type: raw
@@ -280,6 +294,13 @@ webserver:
     check_output:
       description: What the check printed.
       type: str
+    problem:
+      description:
+        - When the check failed for a reason the roles give advice on, its kind (V(conflict) with a site already
+          there, with C(conflicts) listing name, address and the files of that site; V(unresolved) with the
+          C(names) the server could not resolve; V(timeout) with the command C(argv) and the C(timeout)).
+      type: dict
+      returned: when the check failed for one of these reasons
 removed_configs:
   description: The configs of O(remove_configs) that were (or in check mode would be) removed.
   returned: always
@@ -316,6 +337,8 @@ WEBSERVER_OPTIONS = dict(
     validate=dict(type='bool', default=True),
     binary=dict(type='path'),
     apache_modules_directory=dict(type='path'),
+    main_config=dict(type='path'),
+    check_timeout=dict(type='int', default=60),
     mode=dict(type='raw', default='0644'),
     tls_bundle=dict(type='dict', options=dict(
         path=dict(type='path', required=True),
@@ -415,13 +438,16 @@ class Change(object):
                              % (site_files.SERVER_NAMES[server], ' or '.join(site_files.binary_names(server)), config.path))
             return result
         documents = dict((step.name, step.after) for step in self.steps)
-        ok, argv, output = site_files.check_site(self.module, self.webserver, site, binary, self.path, documents)
-        result.update(validated=ok, check_command=argv, check_output=output)
-        if not ok:
-            self.module.fail_json(
-                msg='%s rejected the new configuration for %s, which was left unchanged with the documents and '
-                    'files it serves:\n%s' % (site_files.SERVER_NAMES[server], config.path, output or '(no output)'),
-                changed=False, webserver=result)
+        check = site_files.check_site(self.module, self.webserver, site, binary, self.path, documents)
+        for warning in check.warnings:
+            self.module.warn(warning)
+        result.update(validated=check.ok, check_command=check.argv, check_output=check.output)
+        if not check.ok:
+            if check.problem:
+                result['problem'] = check.problem
+            rejected = ('%s rejected the new configuration for %s, which was left unchanged with the documents and '
+                        'files it serves:\n%s' % (site_files.SERVER_NAMES[server], config.path, check.output or '(no output)'))
+            self.module.fail_json(msg=check.message or rejected, changed=False, webserver=result)
         return result
 
     def record_directory(self):

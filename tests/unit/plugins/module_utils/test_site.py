@@ -91,7 +91,7 @@ def test_proxy_site_defaults(server):
     ]
     assert wellknown['ca_file_effective'] == {
         'nginx': '/etc/ssl/certs/ca-certificates.crt', 'apache': '/etc/ssl/certs/ca-certificates.crt',
-        'haproxy': '@system-ca', 'caddy': ''}[server]
+        'haproxy': '/etc/ssl/certs/ca-certificates.crt', 'caddy': ''}[server]
 
 
 def test_static_site():

@@ -137,7 +137,9 @@ def test_nginx_does_not_reload_for_a_document(host):
 
 def test_configs_the_collection_wrote_for_another_server_are_removed_others_kept(host, monkeypatch):
     warnings = []
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, warning: warnings.append(warning))
+    # Only the warnings about removed configs (the check also warns that the machine's HAProxy does not load conf.d).
+    monkeypatch.setattr(basic.AnsibleModule, 'warn',
+                        lambda self, warning: warnings.append(warning) if 'collection wrote' in warning else None)
     ours = host / 'conf.d' / 'old-nginx.conf'
     ours.write_text(managed_line('matrix_static_files') + '\nserver {\n}\n')
     theirs = host / 'conf.d' / 'theirs.conf'
