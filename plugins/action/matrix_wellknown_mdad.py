@@ -33,7 +33,10 @@ def module_arguments(planned):
             'content': render.render(site),
             'tls_bundle': site.get('tls_bundle'),
             'files': [planned['index']] if planned.get('index') else [],
+            'reload_command': planned['reload_command'] or None,
         }
+        if planned.get('reload_timeout') is not None:
+            arguments['webserver']['reload_timeout'] = planned['reload_timeout']
     return arguments
 
 
@@ -62,5 +65,9 @@ class ActionModule(ActionBase):
             return result
         result.update(self._execute_module(module_name='matrix.wellknown.matrix_wellknown',
                                            module_args=module_arguments(planned), task_vars=task_vars))
+        if result.get('failed') and isinstance(result.get('msg'), str):
+            # The module names its options; the role's user set variables.
+            for option, variable in planned.get('reload_variables', {}).items():
+                result['msg'] = result['msg'].replace(option, variable)
         self._remove_tmp_path(self._connection._shell.tmpdir)
         return result

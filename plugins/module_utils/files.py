@@ -13,9 +13,7 @@ every file before the first byte is written, so bad input changes nothing.
 from __future__ import annotations
 
 import collections
-import contextlib
 import errno
-import fcntl
 import os
 import re
 import tempfile
@@ -122,25 +120,6 @@ def plan(path, contents, absent):
         before = read_current(dest) if exists else None
         steps.append(Step(name, dest, REMOVED if before is not None else ALREADY_ABSENT, before, None))
     return exists, steps
-
-
-@contextlib.contextmanager
-def locked(path):
-    """Hold an exclusive lock on the directory while its documents are compared and replaced.
-
-    Two runs on the same directory then apply their whole set of documents one after the other,
-    so they never end with documents mixed from both. The directory itself is locked: no lock
-    file appears among the served documents.
-    """
-    try:
-        handle = os.open(path, os.O_RDONLY)
-    except OSError as exc:
-        raise PlanError('cannot open %s: %s' % (path, _describe(exc)))
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(handle)
 
 
 def make_directories(path):

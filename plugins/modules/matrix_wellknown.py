@@ -94,6 +94,7 @@ options:
         what it loaded, as O(matrix.wellknown.matrix_webserver_config#module:server=traefik) describes.
       - The result's C(webserver.reload) says whether the server must reload to serve the change (Traefik's file
         provider picks up a changed file by itself; the roles run no reload command for it).
+      - With O(webserver.reload_command), the module reloads the server itself, in the same change, as described there.
     type: dict
     suboptions:
       server:
@@ -146,6 +147,25 @@ options:
             description: The private key.
             type: path
             required: true
+      reload_command:
+        description:
+          - Command (run without a shell) that reloads the server, for example C(systemctl reload nginx). When
+            given, the module runs it itself, still holding the lock, whenever C(webserver.reload) is true or a
+            reload is still owed from an earlier run.
+          - Before the change replaces anything, a marker beside the config (C(.<name>.reload-owed), a comment in
+            every server's syntax) records that a reload is owed; only a reload that succeeds removes it. A run that
+            was killed, or whose reload failed, leaves it, and the next run reloads, reporting a change.
+          - When the reload fails or does not finish within O(webserver.reload_timeout), the config and everything
+            this change wrote or deleted are put back as they were, the server is reloaded again with them (not
+            after a timeout), and the task fails with the command's output.
+          - When omitted, nothing is reloaded and no marker is written; C(webserver.reload) says when to reload.
+        type: str
+      reload_timeout:
+        description:
+          - Seconds the reload command may run. A command still running then is stopped with its process group,
+            and the task fails naming it.
+        type: int
+        default: 30
       files:
         description: Other files the config serves (such as an index page), written with the documents.
         type: list
@@ -169,6 +189,16 @@ options:
     type: list
     elements: path
     default: []
+  lock_timeout:
+    description:
+      - Seconds to wait for another run that changes the same directories (the config's, then the documents'): the
+        whole change, from reading what is in place to the reload, happens while the module holds an exclusive
+        lock on them, so a second run decides what to change only once the first one is done.
+      - A run that gives up fails naming the directory and the PID that holds its lock (a run stopped or hung
+        while holding it); a process that dies, even killed with SIGKILL, releases the lock.
+      - The default leaves room for a holder's server check and two reloads at their default bound.
+    type: int
+    default: 120
 extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
@@ -260,8 +290,16 @@ webserver:
       description: Whether the config, the bundle or one of the files changed.
       type: bool
     reload:
-      description: Whether the server must reload to serve the change (HAProxy also for a changed document).
+      description:
+        - Whether the server must reload to serve the change (HAProxy also for a changed document), or a reload
+          is still owed from an earlier run.
       type: bool
+    reloaded:
+      description: Whether the module ran O(webserver.reload_command) and it succeeded.
+      type: bool
+    reload_output:
+      description: What the reload command printed.
+      type: str
     validated:
       description: Whether the server checked the change.
       type: bool
@@ -284,6 +322,9 @@ warnings_found:
   sample: ["client: m.homeserver.base_url 'http://matrix.example.com' uses plain http: clients expect https"]
 """
 
+import os
+import shlex
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
@@ -293,7 +334,7 @@ from ansible_collections.matrix.wellknown.plugins.module_utils.documents import 
     serialize,
     validate_documents,
 )
-from ansible_collections.matrix.wellknown.plugins.module_utils import files, site_files
+from ansible_collections.matrix.wellknown.plugins.module_utils import files, site_files, transaction
 
 
 CHANGES = (files.CREATED, files.UPDATED, files.REMOVED)
@@ -311,6 +352,8 @@ WEBSERVER_OPTIONS = dict(
         certificate=dict(type='path', required=True),
         key=dict(type='path', required=True),
     )),
+    reload_command=dict(type='str'),
+    reload_timeout=dict(type='int', default=30),
     files=dict(type='list', elements='dict', default=[], options=dict(
         path=dict(type='path', required=True),
         content=dict(type='str', required=True),
@@ -346,17 +389,28 @@ def _collect(params):
     if webserver and files.is_world_writable(webserver['mode']):
         errors.append('webserver.mode %r would let any local user rewrite the web server configuration %s: '
                       'drop the write bit for others' % (webserver['mode'], webserver['path']))
+    if params['lock_timeout'] < 0:
+        errors.append('lock_timeout %d is negative: give the seconds to wait for another run, 0 or more'
+                      % params['lock_timeout'])
+    if webserver and webserver['reload_timeout'] < 1:
+        errors.append('webserver.reload_timeout %d is not a number of seconds: give 1 or more' % webserver['reload_timeout'])
+    if webserver and webserver['reload_command']:
+        try:
+            shlex.split(webserver['reload_command'])
+        except ValueError as exc:
+            errors.append('webserver.reload_command %r cannot be split into arguments: %s' % (webserver['reload_command'], exc))
     return documents, absent, errors
 
 
 class Change(object):
-    """One run: every target read and planned first, the web server's check, then the writes."""
+    """One run, under one lock: every target read and planned, the web server's check, the writes, the reload."""
 
-    def __init__(self, module, path, contents, absent):
+    def __init__(self, module, path, contents, absent, lock):
         self.module = module
         self.path = path
         self.contents = contents
         self.absent = absent
+        self.lock = lock
         self.webserver = module.params['webserver']
         self.changed = False
         self.diffs = []
@@ -365,11 +419,30 @@ class Change(object):
         self.dir_args = dict(self.file_args, path=path, mode=module.params['directory_mode'])
         # No document and nothing to delete: the directory is not this run's business.
         self.has_documents = bool(contents or absent)
-        self.exists, self.steps = files.plan(path, contents, absent) if self.has_documents else (True, [])
+        # A path that cannot be a directory fails here, before any lock.
+        self.exists = files.check_directory(path) if self.has_documents else True
+        self.steps = []
         self.site = None
+        self.stale = {}
+        self.undo = []
+        command = (self.webserver or {}).get('reload_command') or ''
+        self.reload_command = command if command.strip() else None
+        self.marker = transaction.marker_path(self.webserver['path']) if self.reload_command else None
+        self.owed = False
+
+    def lock_and_plan(self):
+        """Lock the config's directory, then the documents' (when it exists yet), and read what is in place."""
+        if self.webserver and os.path.isdir(os.path.dirname(self.webserver['path'])):
+            self.lock.acquire(os.path.dirname(self.webserver['path']))
+        if self.has_documents:
+            self.exists = files.check_directory(self.path)
+            if self.exists:
+                self.lock.acquire(self.path)
+        self.exists, self.steps = files.plan(self.path, self.contents, self.absent) if self.has_documents else (True, [])
         if self.webserver:
-            self.site = site_files.plan_site(self.webserver, path if self.has_documents else None)
-        self.stale = files.managed_configs(module.params['remove_configs'])
+            self.site = site_files.plan_site(self.webserver, self.path if self.has_documents else None)
+        self.stale = dict((stale, files.read_current(stale)) for stale in files.managed_configs(self.module.params['remove_configs']))
+        self.owed = self.marker is not None and os.path.lexists(self.marker)
 
     def documents_changed(self):
         return any(step.state in CHANGES for step in self.steps)
@@ -390,11 +463,11 @@ class Change(object):
         loaded_changed = any(target.changed for target in self.loaded_targets())
         # HAProxy holds the documents and files it serves in memory: any change of them needs its check and a reload.
         haproxy = self.webserver['server'] == 'haproxy'
-        result = dict(path=config.path, validated=False, binary=None,
-                      changed=config.changed or loaded_changed,
-                      reload=config.changed or (site['bundle'] is not None and site['bundle'].changed)
-                      or (haproxy and (loaded_changed or self.documents_changed())))
-        if not (config.changed or (haproxy and result['reload'])) or not self.webserver['validate']:
+        needed = (config.changed or (site['bundle'] is not None and site['bundle'].changed)
+                  or (haproxy and (loaded_changed or self.documents_changed())))
+        result = dict(path=config.path, validated=False, binary=None, changed=config.changed or loaded_changed,
+                      reload=bool(needed or self.owed), reloaded=False)
+        if not (config.changed or (haproxy and needed)) or not self.webserver['validate']:
             return result
         server = self.webserver['server']
         binary = site_files.find_binary(self.module, server, self.webserver['binary'])
@@ -439,35 +512,107 @@ class Change(object):
             else:
                 self.diffs.append(_content_diff(target.path, target.before, target.after))
 
-    def write(self):
-        """Documents (their directory first), bundle and files, then the config that loads them, then deletions."""
+    def _replace(self, path, before, after, private=False):
+        """Write (or with ``after`` None, delete) one file, remembering how to put it back."""
+        try:
+            stat = os.lstat(path) if before is not None else None
+        except OSError:
+            stat = None
+        self.undo.append((path, before, stat, private))
+        if after is None:
+            files.remove(path)
+        else:
+            files.write_atomically(self.module, path, after, private=private)
+
+    def write(self, reload_needed):
+        """The marker (a reload is owed), documents (their directory first), bundle and files, then the config that
+        loads them, then deletions."""
+        if reload_needed and self.marker is not None:
+            transaction.write_marker(self.marker)
         removals = []
         if self.has_documents:
             if not self.exists:
                 for directory in files.make_directories(self.path):
                     self.module.set_fs_attributes_if_different(dict(self.dir_args, path=directory), False)
-            with files.locked(self.path):
-                # Plan again under the lock: another run may have changed the files meanwhile.
+                self.lock.acquire(self.path)
+                # Nobody could lock the directory before it existed: read what another run may have put there since.
                 dummy, self.steps = files.plan(self.path, self.contents, self.absent)
-                for step in self.steps:
-                    if step.state == files.REMOVED:
-                        removals.append(step)
-                        continue
-                    if step.state in CHANGES:
-                        files.write_atomically(self.module, step.dest, step.after)
-                    # Recorded once done: a refused write (read-only or immutable directory) reports no change.
-                    self.record(step)
+            for step in self.steps:
+                if step.state == files.REMOVED:
+                    removals.append(step)
+                    continue
+                if step.state in CHANGES:
+                    self._replace(step.dest, step.before, step.after)
+                # Recorded once done: a refused write (read-only or immutable directory) reports no change.
+                self.record(step)
         for target in self.loaded_targets():
             if target.changed:
-                files.write_atomically(self.module, target.path, target.after,
-                                       private=target.mode == site_files.BUNDLE_MODE)
+                self._replace(target.path, target.before, target.after, private=target.mode == site_files.BUNDLE_MODE)
         if self.site is not None and self.site['config'].changed:
-            files.write_atomically(self.module, self.site['config'].path, self.site['config'].after)
+            self._replace(self.site['config'].path, self.site['config'].before, self.site['config'].after)
         for step in removals:
-            files.remove(step.dest)
+            self._replace(step.dest, step.before, None)
             self.record(step)
-        for path in self.stale:
-            files.remove(path)
+        for path, before in sorted(self.stale.items()):
+            self._replace(path, before, None)
+
+    def roll_back(self):
+        """Put back every file this change wrote or deleted, newest first; return their paths."""
+        restored = []
+        for path, before, stat, private in reversed(self.undo):
+            if before is None:
+                files.remove(path)
+            else:
+                files.write_atomically(self.module, path, before, private=private)
+                if stat is not None:
+                    try:
+                        os.chmod(path, stat.st_mode & 0o7777)
+                        os.lchown(path, stat.st_uid, stat.st_gid)
+                    except OSError:
+                        pass
+            restored.append(path)
+        self.undo = []
+        return restored
+
+    def reload(self, result):
+        """Run the reload command; on failure put the previous state back, reload with it, and fail saying so."""
+        argv = shlex.split(self.reload_command)
+        timeout = self.webserver['reload_timeout']
+        server = site_files.SERVER_NAMES[self.webserver['server']]
+        rc, output, finished = transaction.run_bounded(argv, timeout)
+        result['reload_command'] = argv
+        result['reload_output'] = output
+        if finished and rc == 0:
+            transaction.clear_marker(self.marker)
+            result['reloaded'] = True
+            return
+        if finished:
+            message = 'The reload of %s failed: %r exited with %s:\n%s' % (server, self.reload_command, rc, output or '(no output)')
+        else:
+            message = ('The reload of %s did not finish: %r was still running after %d seconds (webserver.reload_timeout) '
+                       'and was stopped.%s' % (server, self.reload_command, timeout, ' It printed:\n%s' % output if output else ''))
+        restored = self.roll_back()
+        if not restored:
+            message += '\nNothing was changed in this run; the reload stays owed, and the next run tries it again.'
+        elif not finished:
+            message += ('\nThe previous config %s and the files this run changed were put back (%s); they were not '
+                        'reloaded, since the reload command hangs: the reload stays owed, and the next run reloads.'
+                        % (self.webserver['path'], ', '.join(restored)))
+        else:
+            rc, again, finished = transaction.run_bounded(argv, timeout)
+            result['reload_output'] = again
+            outcome = ('exited with %s: %s' % (rc, again or '(no output)')) if finished else 'it did not finish'
+            if finished and rc == 0:
+                transaction.clear_marker(self.marker)
+                message += ('\nThe previous config %s and the files this run changed were put back (%s), and %s was '
+                            'reloaded with them: it serves what it served before.'
+                            % (self.webserver['path'], ', '.join(restored), server))
+            else:
+                message += ('\nThe previous config %s and the files this run changed were put back (%s), but reloading '
+                            '%s with them failed too (%s): the reload stays owed, and the next run reloads.'
+                            % (self.webserver['path'], ', '.join(restored), server,
+                               outcome))
+        self.module.fail_json(msg=message, changed=True, webserver=result, states={})
 
     def record(self, step):
         self.states[step.name] = step.state
@@ -516,6 +661,7 @@ def main():
             directory_mode=dict(type='raw', default='0755'),
             webserver=dict(type='dict', options=WEBSERVER_OPTIONS),
             remove_configs=dict(type='list', elements='path', default=[]),
+            lock_timeout=dict(type='int', default=120),
         ),
         add_file_common_args=True,
         supports_check_mode=True,
@@ -537,27 +683,37 @@ def main():
     result = dict(path=path, documents=documents, warnings_found=warnings)
     change = None
     try:
-        # Inspect every target before the first write: a bad path fails with nothing changed.
-        change = Change(module, path, contents, absent)
-        if change.site is not None:
-            result['webserver'] = change.check_webserver()
-        change.record_directory()
-        if module.check_mode:
-            for step in change.steps:
-                change.record(step)
-        else:
-            change.write()
-        change.record_site()
-        for stale in change.stale:
-            change.changed = True
-            change.diffs.append(dict(before={'path': stale, 'state': 'file'}, after={'path': stale, 'state': 'absent'}))
-            module.warn('%s %s, a config this collection wrote for another web server or form: reload the server '
-                        'that read it, so it stops serving it' % ('would remove' if module.check_mode else 'removed', stale))
-        change.set_attributes()
+        with transaction.Lock(module.params['lock_timeout'], module.log) as lock:
+            # Inspect every target before the first write: a bad path fails with nothing changed.
+            change = Change(module, path, contents, absent, lock)
+            change.lock_and_plan()
+            for wait in lock.waits:
+                module.warn(wait)
+            if change.site is not None:
+                result['webserver'] = change.check_webserver()
+            reload_needed = change.site is not None and result['webserver']['reload']
+            change.record_directory()
+            if module.check_mode:
+                for step in change.steps:
+                    change.record(step)
+            else:
+                change.write(reload_needed)
+            change.record_site()
+            for stale in change.stale:
+                change.changed = True
+                change.diffs.append(dict(before={'path': stale, 'state': 'file'}, after={'path': stale, 'state': 'absent'}))
+                module.warn('%s %s, a config this collection wrote for another web server or form: reload the server '
+                            'that read it, so it stops serving it' % ('would remove' if module.check_mode else 'removed', stale))
+            change.set_attributes()
+            if reload_needed and change.reload_command:
+                # A reload this run owes, or an earlier run left owed, is a change.
+                change.changed = True
+                if not module.check_mode:
+                    change.reload(result['webserver'])
     except files.PlanError as exc:
         module.fail_json(msg=to_text(exc), states=change.states if change else {}, changed=change.changed if change else False)
 
-    result.update(changed=change.changed, states=change.states, removed_configs=change.stale)
+    result.update(changed=change.changed, states=change.states, removed_configs=sorted(change.stale))
     if module._diff:
         result['diff'] = change.diffs
     module.exit_json(**result)
