@@ -190,7 +190,8 @@ def run_bounded(argv, timeout):
             process = subprocess.Popen([to_bytes(arg) for arg in argv], stdin=subprocess.DEVNULL, stdout=output,
                                        stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
         except OSError as exc:
-            return None, 'cannot run %s: %s' % (argv[0], to_native(exc.strerror or exc)), True
+            # As a shell reports a command it cannot run.
+            return 127, 'cannot run %s: %s' % (argv[0], to_native(exc.strerror or exc)), True
         finished = True
         try:
             process.wait(timeout=timeout)
