@@ -191,8 +191,8 @@ options:
     default: []
   lock_timeout:
     description:
-      - Seconds to wait for another run that changes the same directories (the config's, then the documents'): the
-        whole change, from reading what is in place to the reload, happens while the module holds an exclusive
+      - Seconds to wait for another run that changes the same directories (the config's, then the documents').
+        The whole change, from reading what is in place to the reload, happens while the module holds an exclusive
         lock on them, so a second run decides what to change only once the first one is done.
       - A run that gives up fails naming the directory and the PID that holds its lock (a run stopped or hung
         while holding it); a process that dies, even killed with SIGKILL, releases the lock.
