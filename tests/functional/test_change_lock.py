@@ -137,6 +137,7 @@ def test_a_run_that_waited_decides_again_under_the_lock(tmp_path, setup):
     runner_a = None
     try:
         wait_for_lock(tmp_path / 'wk', runner_b)
+        holder = children(runner_b.pid)
         runner_a = start(module_argv(a_args))
         code_b, result_b, output_b = finish(runner_b, 120)
         code_a, result_a, output_a = finish(runner_a, 120)
@@ -151,6 +152,13 @@ def test_a_run_that_waited_decides_again_under_the_lock(tmp_path, setup):
     assert result_a['changed'] and result_a['webserver']['changed']
     assert result_a['states'] == {'client': 'updated', 'server': 'updated', 'support': 'removed'}
     assert sorted(os.listdir(str(tmp_path / 'wk'))) == ['client', 'server']
+    # A says whom it waited for.
+    # (ansible-core 2.19 gives each warning as a summary holding an event with its message)
+    warnings = [warning if isinstance(warning, str) else warning.get('event', warning).get('msg', '')
+                for warning in result_a.get('warnings', [])]
+    waits = [warning for warning in warnings if warning.startswith('waited ')]
+    assert len(waits) == 1 and waits[0].endswith('for the lock on %s held by PID %d' % (tmp_path / 'conf', holder[0])), \
+        result_a.get('warnings')
 
 
 def test_a_run_behind_a_stopped_holder_gives_up_naming_it(tmp_path, setup):
