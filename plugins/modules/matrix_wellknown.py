@@ -557,22 +557,26 @@ class Change(object):
             self._replace(path, before, None)
 
     def roll_back(self):
-        """Put back every file this change wrote or deleted, newest first; return their paths."""
-        restored = []
+        """Put back every file this change wrote or deleted, newest first; return (their paths, the errors)."""
+        restored, errors = [], []
         for path, before, stat, private in reversed(self.undo):
-            if before is None:
-                files.remove(path)
-            else:
-                files.write_atomically(self.module, path, before, private=private)
-                if stat is not None:
-                    try:
-                        os.chmod(path, stat.st_mode & 0o7777)
-                        os.lchown(path, stat.st_uid, stat.st_gid)
-                    except OSError:
-                        pass
+            try:
+                if before is None:
+                    files.remove(path)
+                else:
+                    files.write_atomically(self.module, path, before, private=private)
+            except files.PlanError as exc:
+                errors.append(to_text(exc))
+                continue
+            if stat is not None:
+                try:
+                    os.chmod(path, stat.st_mode & 0o7777)
+                    os.lchown(path, stat.st_uid, stat.st_gid)
+                except OSError:
+                    pass
             restored.append(path)
         self.undo = []
-        return restored
+        return restored, errors
 
     def reload(self, result):
         """Run the reload command; on failure put the previous state back, reload with it, and fail saying so."""
@@ -591,8 +595,12 @@ class Change(object):
         else:
             message = ('The reload of %s did not finish: %r was still running after %d seconds (webserver.reload_timeout) '
                        'and was stopped.%s' % (server, self.reload_command, timeout, ' It printed:\n%s' % output if output else ''))
-        restored = self.roll_back()
-        if not restored:
+        restored, errors = self.roll_back()
+        if errors:
+            # A half-restored set must not be reloaded: the marker stays, and the message says what is where.
+            message += ('\nPutting the previous files back failed for some of them (%s); put back: %s. The reload stays '
+                        'owed, and the next run reloads.' % ('; '.join(errors), ', '.join(restored) or 'none'))
+        elif not restored:
             message += '\nNothing was changed in this run; the reload stays owed, and the next run tries it again.'
         elif not finished:
             message += ('\nThe previous config %s and the files this run changed were put back (%s); they were not '

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 
@@ -186,3 +187,26 @@ def test_run_bounded_does_not_wait_for_a_daemon_holding_its_output(tmp_path):
 def test_run_bounded_reports_a_command_that_cannot_start(tmp_path):
     rc, output, finished = transaction.run_bounded([str(tmp_path / 'missing')], 5)
     assert rc == 127 and finished and output.startswith('cannot run %s' % (tmp_path / 'missing'))
+
+
+def test_a_rollback_that_cannot_put_everything_back_says_so_and_keeps_the_reload_owed(host):
+    """The reload fails and, meanwhile, the documents' directory became immutable (chattr +i): what could not be
+    put back is named, nothing is reloaded with a half-restored set, and the reload stays owed."""
+    if os.geteuid() != 0 or not shutil.which('chattr'):
+        pytest.skip('needs root and chattr')
+    run_module(matrix_wellknown.main, arguments(host))
+    wk = host / 'wk'
+    failing = host / 'lock-and-fail.sh'
+    failing.write_text('#!/bin/sh\nchattr +i "$1" || exit 99\necho "no"\nexit 1\n')
+    failing.chmod(0o755)
+    try:
+        result, failed = run_module(matrix_wellknown.main, arguments(
+            host, '# config 2\n', server=NEW_SERVER, reload_command='%s %s' % (failing, wk)))
+    finally:
+        subprocess.run(['chattr', '-i', str(wk)], check=False)
+    if 'exited with 99' in result.get('msg', ''):
+        pytest.skip('chattr +i is not supported here')
+    assert failed, result
+    assert 'Putting the previous files back failed for some of them (cannot write %s' % (wk / 'server') in result['msg']
+    assert 'put back: %s' % (host / 'conf' / 'site.conf') in result['msg']
+    assert (host / 'conf' / 'site.conf').read_text() == '# config 1\n' and marker(host).exists()
