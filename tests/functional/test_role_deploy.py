@@ -208,6 +208,35 @@ def wait_for_file(path, process, timeout=240):
         time.sleep(0.1)
 
 
+def descendants(pid):
+    """Every process below ``pid`` (ansible-playbook's workers call setsid: its process group is not all of it)."""
+    parents = {}
+    for entry in os.listdir('/proc'):
+        try:
+            with open('/proc/%s/stat' % entry) as handle:
+                parents[int(entry)] = int(handle.read().rsplit(')', 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        children = [child for child, parent in parents.items() if parent == current]
+        found.extend(children)
+        todo.extend(children)
+    return found
+
+
+def kill_tree(process):
+    """SIGKILL ansible-playbook and everything it started, as an OOM kill of the whole job or a power cut would."""
+    tree = descendants(process.pid)
+    for pid in [process.pid] + tree:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.communicate()
+
+
 def processes_running(argv):
     """PIDs whose command line is exactly ``argv``."""
     found = []
@@ -249,7 +278,7 @@ def test_a_reload_that_fails_puts_the_previous_config_back_and_fails_the_play(tm
 
 
 def test_a_run_killed_before_the_reload_leaves_it_owed_and_the_next_run_reloads(tmp_path, ca, collections, servers):
-    """ansible-playbook is killed (its whole process group, SIGKILL) after the new config is written and before
+    """ansible-playbook is killed with everything it started (SIGKILL) after the new config is written and before
     the reload is done: the next run, with nothing left to write, must still reload, and say it changed."""
     deployment = Deployment(tmp_path, ca, collections, servers)
     first = deployment.play(deployment.variables())
@@ -263,13 +292,8 @@ def test_a_run_killed_before_the_reload_leaves_it_owed_and_the_next_run_reloads(
         wait_for_file(pid_file, process)
         time.sleep(0.2)
     finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        if pid_file.exists() and pid_file.read_text():
-            try:
-                os.kill(int(pid_file.read_text()), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill_tree(process)
+    assert processes_running([sys.executable, str(tmp_path / 'hang.py'), str(pid_file)]) == []
     assert 'max-age=3600' in (deployment.conf_d / 'matrix-static-files.conf').read_text()
     assert deployment.max_age() == 4 * 3600
     again = deployment.play(deployment.variables(**changed))
@@ -295,3 +319,36 @@ def test_a_reload_that_does_not_finish_fails_naming_the_command(tmp_path, ca, co
     assert processes_running(command) == []
     # Nothing was in place: the new config is removed again, and the reload stays owed.
     assert not (deployment.conf_d / 'matrix-static-files.conf').exists()
+
+
+def test_ansible_playbook_killed_while_the_module_runs_leaves_the_worker_to_reload(tmp_path, ca, collections,
+                                                                                    servers):
+    """Only ansible-playbook itself is killed (SIGKILL), the moment the new config is on disk: its worker, orphaned,
+    finishes the module, and the module's own reload makes nginx serve the change, with no later run."""
+    deployment = Deployment(tmp_path, ca, collections, servers)
+    first = deployment.play(deployment.variables())
+    assert first.returncode == 0, first.stdout + first.stderr
+    config = deployment.conf_d / 'matrix-static-files.conf'
+    process = deployment.start(deployment.variables(matrix_static_files_files_cache_time_hours=1))
+    orphans = []
+    try:
+        deadline = time.monotonic() + 240
+        while 'max-age=3600' not in config.read_text():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        orphans = descendants(process.pid)
+        os.kill(process.pid, signal.SIGKILL)
+        process.communicate()
+        deadline = time.monotonic() + 60
+        while deployment.max_age() != 3600 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert deployment.max_age() == 3600
+        assert not (deployment.conf_d / '.matrix-static-files.conf.reload-owed').exists()
+    finally:
+        kill_tree(process)
+        for pid in orphans:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
