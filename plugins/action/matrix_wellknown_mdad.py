@@ -33,7 +33,10 @@ def module_arguments(planned):
             'content': render.render(site),
             'tls_bundle': site.get('tls_bundle'),
             'files': [planned['index']] if planned.get('index') else [],
+            'reload_command': planned['reload_command'] or None,
         }
+        if planned.get('reload_timeout') is not None:
+            arguments['webserver']['reload_timeout'] = planned['reload_timeout']
     return arguments
 
 
@@ -65,5 +68,9 @@ class ActionModule(ActionBase):
         problem = (result.get('webserver') or {}).get('problem')
         if result.get('failed') and problem:
             result['msg'] = result.get('msg', '') + render.check_advice(role, planned['site'], problem)
+        if result.get('failed') and isinstance(result.get('msg'), str):
+            # The module names its options; the role's user set variables.
+            for option, variable in planned.get('reload_variables', {}).items():
+                result['msg'] = result['msg'].replace(option, variable)
         self._remove_tmp_path(self._connection._shell.tmpdir)
         return result

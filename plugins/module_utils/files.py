@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import binascii
 import collections
-import contextlib
 import errno
-import fcntl
 import grp
 import os
 import pwd
@@ -373,25 +371,6 @@ def plan(path, contents, absent):
     return directory is not None, steps
 
 
-@contextlib.contextmanager
-def locked(path):
-    """Hold an exclusive lock on the directory while its documents are compared and replaced.
-
-    Two runs on the same directory then apply their whole set of documents one after the other,
-    so they never end with documents mixed from both. The directory itself is locked: no lock
-    file appears among the served documents.
-    """
-    try:
-        handle = os.open(path, os.O_RDONLY)
-    except OSError as exc:
-        raise PlanError('cannot open %s: %s' % (path, _describe(exc)))
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(handle)
-
-
 def process_is_gone(pid):
     """Whether no process has this PID any more (on this host)."""
     if pid == os.getpid():
@@ -461,6 +440,7 @@ class Transaction(object):
         self._writes = []
         self._removals = []
         self._leftovers = []
+        self._done = []
 
     def _open(self, path):
         if path not in self._directories:
@@ -569,12 +549,25 @@ class Transaction(object):
                 error.changed = bool(stuck)
                 raise error
             raise PlanError(message)
+        self._done = done
+        self._sync()
+
+    def _sync(self):
         for directory in self._directories.values():
             try:
                 if directory is not None:
                     os.fsync(directory.fd)
             except OSError:
                 pass
+
+    def undo(self):
+        """After ``commit``, until ``close``: put back the very files the change replaced or removed (their inodes,
+        with owner and mode), remove those it created. Return (the paths put back, the paths that could not be)."""
+        stuck = self._roll_back(self._done)
+        restored = [directory.join(name) for directory, name, dummy in self._done if directory.join(name) not in stuck]
+        self._done = []
+        self._sync()
+        return restored, stuck
 
     @staticmethod
     def _roll_back(done):

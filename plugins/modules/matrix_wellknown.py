@@ -98,6 +98,7 @@ options:
         what it loaded, as O(matrix.wellknown.matrix_webserver_config#module:server=traefik) describes.
       - The result's C(webserver.reload) says whether the server must reload to serve the change (Traefik's file
         provider picks up a changed file by itself; the roles run no reload command for it).
+      - With O(webserver.reload_command), the module reloads the server itself, in the same change, as described there.
     type: dict
     suboptions:
       server:
@@ -163,6 +164,25 @@ options:
             description: The private key.
             type: path
             required: true
+      reload_command:
+        description:
+          - Command (run without a shell) that reloads the server, for example C(systemctl reload nginx). When
+            given, the module runs it itself, still holding the lock, whenever C(webserver.reload) is true or a
+            reload is still owed from an earlier run.
+          - Before the change replaces anything, a marker beside the config (C(.<name>.reload-owed), a comment in
+            every server's syntax) records that a reload is owed; only a reload that succeeds removes it. A run that
+            was killed, or whose reload failed, leaves it, and the next run reloads, reporting a change.
+          - When the reload fails or does not finish within O(webserver.reload_timeout), the config and everything
+            this change wrote or deleted are put back as they were, the server is reloaded again with them (not
+            after a timeout), and the task fails with the command's output.
+          - When omitted, nothing is reloaded and no marker is written; C(webserver.reload) says when to reload.
+        type: str
+      reload_timeout:
+        description:
+          - Seconds the reload command may run. A command still running then is stopped with its process group,
+            and the task fails naming it.
+        type: int
+        default: 30
       files:
         description: Other files the config serves (such as an index page), written with the documents.
         type: list
@@ -186,6 +206,16 @@ options:
     type: list
     elements: path
     default: []
+  lock_timeout:
+    description:
+      - Seconds to wait for another run that changes the same directories (the config's, then the documents').
+        The whole change, from reading what is in place to the reload, happens while the module holds an exclusive
+        lock on them, so a second run decides what to change only once the first one is done.
+      - A run that gives up fails naming the directory and the PID that holds its lock (a run stopped or hung
+        while holding it); a process that dies, even killed with SIGKILL, releases the lock.
+      - The default leaves room for a holder's server check and two reloads at their default bound.
+    type: int
+    default: 120
 extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
@@ -283,8 +313,16 @@ webserver:
       description: Whether the config, the bundle or one of the files changed.
       type: bool
     reload:
-      description: Whether the server must reload to serve the change (HAProxy also for a changed document).
+      description:
+        - Whether the server must reload to serve the change (HAProxy also for a changed document), or a reload
+          is still owed from an earlier run.
       type: bool
+    reloaded:
+      description: Whether the module ran O(webserver.reload_command) and it succeeded.
+      type: bool
+    reload_output:
+      description: What the reload command printed.
+      type: str
     validated:
       description: Whether the server checked the change.
       type: bool
@@ -314,7 +352,8 @@ warnings_found:
   sample: ["client: m.homeserver.base_url 'http://matrix.example.com' uses plain http: clients expect https"]
 """
 
-import contextlib
+import os
+import shlex
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
@@ -325,7 +364,7 @@ from ansible_collections.matrix.wellknown.plugins.module_utils.documents import 
     serialize,
     validate_documents,
 )
-from ansible_collections.matrix.wellknown.plugins.module_utils import files, site_files
+from ansible_collections.matrix.wellknown.plugins.module_utils import files, site_files, transaction
 
 
 CHANGES = (files.CREATED, files.UPDATED, files.REMOVED)
@@ -345,6 +384,8 @@ WEBSERVER_OPTIONS = dict(
         certificate=dict(type='path', required=True),
         key=dict(type='path', required=True),
     )),
+    reload_command=dict(type='str'),
+    reload_timeout=dict(type='int', default=30),
     files=dict(type='list', elements='dict', default=[], options=dict(
         path=dict(type='path', required=True),
         content=dict(type='str', required=True),
@@ -380,17 +421,29 @@ def _collect(params):
     if webserver and files.is_world_writable(webserver['mode']):
         errors.append('webserver.mode %r would let any local user rewrite the web server configuration %s: '
                       'drop the write bit for others' % (webserver['mode'], webserver['path']))
+    if params['lock_timeout'] < 0:
+        errors.append('lock_timeout %d is negative: give the seconds to wait for another run, 0 or more'
+                      % params['lock_timeout'])
+    if webserver and webserver['reload_timeout'] < 1:
+        errors.append('webserver.reload_timeout %d is not a number of seconds: give 1 or more' % webserver['reload_timeout'])
+    if webserver and webserver['reload_command']:
+        try:
+            shlex.split(webserver['reload_command'])
+        except ValueError as exc:
+            errors.append('webserver.reload_command %r cannot be split into arguments: %s' % (webserver['reload_command'], exc))
     return documents, absent, errors
 
 
 class Change(object):
-    """One run: every target read and planned first, the web server's check, then the writes."""
+    """One run, under one lock: every target read and planned, the web server's check, the writes (all or nothing),
+    the reload."""
 
-    def __init__(self, module, path, contents, absent):
+    def __init__(self, module, path, contents, absent, lock):
         self.module = module
         self.path = path
         self.contents = contents
         self.absent = absent
+        self.lock = lock
         self.webserver = module.params['webserver']
         self.changed = False
         self.diffs = []
@@ -399,11 +452,36 @@ class Change(object):
         self.dir_args = dict(self.file_args, path=path, mode=module.params['directory_mode'])
         # No document and nothing to delete: the directory is not this run's business.
         self.has_documents = bool(contents or absent)
-        self.exists, self.steps = files.plan(path, contents, absent) if self.has_documents else (True, [])
+        self.exists = True
+        self.steps = []
         self.site = None
+        self.stale = []
+        self.transaction = None
+        command = (self.webserver or {}).get('reload_command') or ''
+        self.reload_command = command if command.strip() else None
+        self.marker = transaction.marker_path(self.webserver['path']) if self.reload_command else None
+        self.owed = False
+
+    def _lock_documents(self):
+        """Lock the documents' directory when it exists (a path that cannot be one fails here, naming it)."""
+        directory = files.open_directory(self.path)
+        if directory is None:
+            return False
+        directory.close()
+        self.lock.acquire(self.path)
+        return True
+
+    def lock_and_plan(self):
+        """Lock the config's directory, then the documents' (when it exists yet), and read what is in place."""
+        if self.webserver and os.path.isdir(os.path.dirname(self.webserver['path'])):
+            self.lock.acquire(os.path.dirname(self.webserver['path']))
+        if self.has_documents:
+            self._lock_documents()
+            self.exists, self.steps = files.plan(self.path, self.contents, self.absent)
         if self.webserver:
-            self.site = site_files.plan_site(self.webserver, path if self.has_documents else None)
-        self.stale = files.managed_configs(module.params['remove_configs'])
+            self.site = site_files.plan_site(self.webserver, self.path if self.has_documents else None)
+        self.stale = files.managed_configs(self.module.params['remove_configs'])
+        self.owed = self.marker is not None and os.path.lexists(self.marker)
 
     def documents_changed(self):
         return any(step.state in CHANGES for step in self.steps)
@@ -424,11 +502,11 @@ class Change(object):
         loaded_changed = any(target.changed for target in self.loaded_targets())
         # HAProxy holds the documents and files it serves in memory: any change of them needs its check and a reload.
         haproxy = self.webserver['server'] == 'haproxy'
-        result = dict(path=config.path, validated=False, binary=None,
-                      changed=config.changed or loaded_changed,
-                      reload=config.changed or (site['bundle'] is not None and site['bundle'].changed)
-                      or (haproxy and (loaded_changed or self.documents_changed())))
-        if not (config.changed or (haproxy and result['reload'])) or not self.webserver['validate']:
+        needed = (config.changed or (site['bundle'] is not None and site['bundle'].changed)
+                  or (haproxy and (loaded_changed or self.documents_changed())))
+        result = dict(path=config.path, validated=False, binary=None, changed=config.changed or loaded_changed,
+                      reload=bool(needed or self.owed), reloaded=False)
+        if not (config.changed or (haproxy and needed)) or not self.webserver['validate']:
             return result
         server = self.webserver['server']
         binary = site_files.find_binary(self.module, server, self.webserver['binary'])
@@ -476,37 +554,97 @@ class Change(object):
             else:
                 self.diffs.append(_content_diff(target.path, target.before, target.after))
 
-    def write(self):
-        """Documents (their directory first), bundle and files, then the config that loads them, then deletions:
-        one transaction, all or nothing."""
+    def write(self, reload_needed):
+        """The reload-owed marker, then documents (their directory first), bundle and files, the config that loads
+        them, and deletions: one transaction, all or nothing. The replaced files are kept until ``finish``, so that a
+        failed reload can put them back."""
+        if reload_needed and self.marker is not None:
+            transaction.write_marker(self.marker)
         if self.has_documents and not self.exists:
             files.make_directories(self.path, lambda made: files.set_attributes(
                 self.module, dict(self.dir_args, path=made.path), opened=made))
-        lock = files.locked(self.path) if self.has_documents else contextlib.nullcontext()
-        with lock, files.Transaction() as transaction:
-            if self.has_documents:
-                # Plan again under the lock: another run may have changed the files meanwhile.
-                dummy, self.steps = files.plan(self.path, self.contents, self.absent)
-            for step in self.steps:
-                if step.state == files.REMOVED:
-                    transaction.remove(step.dest)
-                elif step.state in CHANGES:
-                    transaction.write(step.dest, step.after)
-            for target in self.loaded_targets():
-                if target.changed:
-                    transaction.write(target.path, target.after, private=target.mode == site_files.BUNDLE_MODE)
-            if self.site is not None and self.site['config'].changed:
-                transaction.write(self.site['config'].path, self.site['config'].after)
-            for path in self.stale:
-                transaction.remove(path)
-            transaction.commit()
-            # Temporary files of a run killed half-way, beside every file of the change, and its check's copies.
-            transaction.tidy([step.dest for step in self.steps] + [target.path for target in self.site_targets()])
+            self._lock_documents()
+            # Nobody could lock the directory before it existed: read what another run may have put there since.
+            dummy, self.steps = files.plan(self.path, self.contents, self.absent)
+        self.transaction = change = files.Transaction()
+        for step in self.steps:
+            if step.state == files.REMOVED:
+                change.remove(step.dest)
+            elif step.state in CHANGES:
+                change.write(step.dest, step.after)
+        for target in self.loaded_targets():
+            if target.changed:
+                change.write(target.path, target.after, private=target.mode == site_files.BUNDLE_MODE)
+        if self.site is not None and self.site['config'].changed:
+            change.write(self.site['config'].path, self.site['config'].after)
+        for path in self.stale:
+            change.remove(path)
+        change.commit()
+        # Temporary files of a run killed half-way, beside every file of the change, and its check's copies.
+        change.tidy([step.dest for step in self.steps] + [target.path for target in self.site_targets()])
         if self.site is not None:
             site_files.remove_stale_staging()
         # Recorded once done: a refused write (read-only or immutable file) reports no change.
         for step in self.steps:
             self.record(step)
+
+    def roll_back(self):
+        """Put back every file this change wrote or deleted (the very files, with their owner and mode); return
+        (their paths, the paths that could not be put back, as errors)."""
+        if self.transaction is None:
+            return [], []
+        restored, stuck = self.transaction.undo()
+        return restored, ['cannot put back %s' % path for path in stuck]
+
+    def finish(self):
+        """Drop the copies of the replaced files: the change stands."""
+        if self.transaction is not None:
+            self.transaction.close()
+            self.transaction = None
+
+    def reload(self, result):
+        """Run the reload command; on failure put the previous state back, reload with it, and fail saying so."""
+        argv = shlex.split(self.reload_command)
+        timeout = self.webserver['reload_timeout']
+        server = site_files.SERVER_NAMES[self.webserver['server']]
+        rc, output, finished = transaction.run_bounded(argv, timeout)
+        result['reload_command'] = argv
+        result['reload_output'] = output
+        if finished and rc == 0:
+            transaction.clear_marker(self.marker)
+            result['reloaded'] = True
+            return
+        if finished:
+            message = 'The reload of %s failed: %r exited with %s:\n%s' % (server, self.reload_command, rc, output or '(no output)')
+        else:
+            message = ('The reload of %s did not finish: %r was still running after %d seconds (webserver.reload_timeout) '
+                       'and was stopped.%s' % (server, self.reload_command, timeout, ' It printed:\n%s' % output if output else ''))
+        restored, errors = self.roll_back()
+        if errors:
+            # A half-restored set must not be reloaded: the marker stays, and the message says what is where.
+            message += ('\nPutting the previous files back failed for some of them (%s); put back: %s. The reload stays '
+                        'owed, and the next run reloads.' % ('; '.join(errors), ', '.join(restored) or 'none'))
+        elif not restored:
+            message += '\nNothing was changed in this run; the reload stays owed, and the next run tries it again.'
+        elif not finished:
+            message += ('\nThe previous config %s and the files this run changed were put back (%s); they were not '
+                        'reloaded, since the reload command hangs: the reload stays owed, and the next run reloads.'
+                        % (self.webserver['path'], ', '.join(restored)))
+        else:
+            rc, again, finished = transaction.run_bounded(argv, timeout)
+            result['reload_output'] = again
+            outcome = ('exited with %s: %s' % (rc, again or '(no output)')) if finished else 'it did not finish'
+            if finished and rc == 0:
+                transaction.clear_marker(self.marker)
+                message += ('\nThe previous config %s and the files this run changed were put back (%s), and %s was '
+                            'reloaded with them: it serves what it served before.'
+                            % (self.webserver['path'], ', '.join(restored), server))
+            else:
+                message += ('\nThe previous config %s and the files this run changed were put back (%s), but reloading '
+                            '%s with them failed too (%s): the reload stays owed, and the next run reloads.'
+                            % (self.webserver['path'], ', '.join(restored), server,
+                               outcome))
+        self.module.fail_json(msg=message, changed=True, webserver=result, states={})
 
     def record(self, step):
         self.states[step.name] = step.state
@@ -555,6 +693,7 @@ def main():
             directory_mode=dict(type='raw', default='0755'),
             webserver=dict(type='dict', options=WEBSERVER_OPTIONS),
             remove_configs=dict(type='list', elements='path', default=[]),
+            lock_timeout=dict(type='int', default=120),
         ),
         add_file_common_args=True,
         supports_check_mode=True,
@@ -576,28 +715,43 @@ def main():
     result = dict(path=path, documents=documents, warnings_found=warnings)
     change = None
     try:
-        # Inspect every target before the first write: a bad path fails with nothing changed.
-        change = Change(module, path, contents, absent)
-        if change.site is not None:
-            result['webserver'] = change.check_webserver()
-        change.record_directory()
-        if module.check_mode:
-            for step in change.steps:
-                change.record(step)
-        else:
-            change.write()
-        change.record_site()
-        for stale in change.stale:
-            change.changed = True
-            change.diffs.append(dict(before={'path': stale, 'state': 'file'}, after={'path': stale, 'state': 'absent'}))
-            module.warn('%s %s, a config this collection wrote for another web server or form: reload the server '
-                        'that read it, so it stops serving it' % ('would remove' if module.check_mode else 'removed', stale))
-        change.set_attributes()
+        with transaction.Lock(module.params['lock_timeout'], module.log) as lock:
+            # Inspect every target before the first write: a bad path fails with nothing changed.
+            change = Change(module, path, contents, absent, lock)
+            try:
+                change.lock_and_plan()
+                for wait in lock.waits:
+                    module.warn(wait)
+                if change.site is not None:
+                    result['webserver'] = change.check_webserver()
+                reload_needed = change.site is not None and result['webserver']['reload']
+                change.record_directory()
+                if module.check_mode:
+                    for step in change.steps:
+                        change.record(step)
+                else:
+                    change.write(reload_needed)
+                change.record_site()
+                for stale in change.stale:
+                    change.changed = True
+                    change.diffs.append(dict(before={'path': stale, 'state': 'file'},
+                                             after={'path': stale, 'state': 'absent'}))
+                    module.warn('%s %s, a config this collection wrote for another web server or form: reload the '
+                                'server that read it, so it stops serving it'
+                                % ('would remove' if module.check_mode else 'removed', stale))
+                change.set_attributes()
+                if reload_needed and change.reload_command:
+                    # A reload this run owes, or an earlier run left owed, is a change.
+                    change.changed = True
+                    if not module.check_mode:
+                        change.reload(result['webserver'])
+            finally:
+                change.finish()
     except files.PlanError as exc:
         module.fail_json(msg=to_text(exc), states=change.states if change else {},
-                         changed=exc.changed or (change.changed if change else False))
+                         changed=getattr(exc, 'changed', False) or (change.changed if change else False))
 
-    result.update(changed=change.changed, states=change.states, removed_configs=change.stale)
+    result.update(changed=change.changed, states=change.states, removed_configs=sorted(change.stale))
     if module._diff:
         result['diff'] = change.diffs
     module.exit_json(**result)

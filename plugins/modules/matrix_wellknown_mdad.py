@@ -94,7 +94,9 @@ config_path:
   type: str
   sample: /etc/nginx/conf.d/matrix-static-files.conf
 reload_command:
-  description: The command the role's handler runs when C(webserver.reload) is true.
+  description:
+    - The command the step runs when C(webserver.reload) is true, as
+      O(matrix.wellknown.matrix_wellknown#module:webserver.reload_command).
   returned: always
   type: str
   sample: systemctl reload nginx

@@ -106,6 +106,22 @@ def _short(value):
     return text if len(text) <= 60 else '%s... (%d characters)' % (text[:40], len(text))
 
 
+def _reload(result, values, prefix, server):
+    """The reload command, its time bound, and the variables behind the module's options (for its messages)."""
+    result['reload_command'] = values.get(prefix + 'reload_command') or default_reload_command(server)
+    name = prefix + 'reload_timeout'
+    timeout = values.get(name)
+    if timeout is not None:
+        try:
+            timeout = int(str(timeout))
+        except ValueError:
+            timeout = 0
+        if isinstance(values[name], bool) or timeout < 1:
+            raise PlanError(['%s: %r is not a whole number of seconds, 1 or more' % (name, values[name])])
+    result['reload_timeout'] = timeout
+    result['reload_variables'] = {'webserver.reload_command': prefix + 'reload_command', 'webserver.reload_timeout': name}
+
+
 def _choice(values, name, choices, default=None):
     value = values.get(name, default)
     if value not in choices:
@@ -208,7 +224,7 @@ def _static_files(values):
     result['config_path'] = config_path
     if server == 'haproxy':
         _check_haproxy_documents(served)
-    result['reload_command'] = values.get(prefix + 'reload_command') or default_reload_command(server)
+    _reload(result, values, prefix, server)
     result['remove_configs'] = _stale_configs(STATIC_FILES, config_path)
     return result
 
@@ -356,7 +372,7 @@ def _base_domain(values):
     if root_action == 'page':
         result['index'] = {'path': index_file, 'content': values.get(prefix + 'index_html', '')}
     result['documents'] = served
-    result['reload_command'] = values.get(prefix + 'reload_command') or default_reload_command(server)
+    _reload(result, values, prefix, server)
     result['remove_configs'] = _stale_configs(BASE_DOMAIN, settings['config_path'])
     return result
 
@@ -365,6 +381,8 @@ def plan(role, values):
     """What a run of ``role`` writes: ``documents`` (mdad.plan's result, or None), ``site`` (the checked site
     the template renders, or None), ``server``, ``reload_command``, ``remove_configs``, and for the base
     domain ``index`` ({path, content} or None), ``netlify_block`` and ``netlify_marker``, or ``cloudfront``;
+    with a web server, ``reload_timeout`` (None: the module's default) and ``reload_variables`` (the module's
+    option names, for messages, mapped to the role's variables);
     ``config_path`` is the file of the web server or hosted service (None without one).
 
     Raises PlanError listing the problems, each naming the user's variable.

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from helpers import HOMESERVER_STAND_IN, Nginx, free_port, program
@@ -103,14 +105,36 @@ class Deployment(object):
         variables.update(changes)
         return variables
 
-    def play(self, variables):
-        """ansible-playbook with every variable given as extra vars (-e @file), as AWX passes them."""
+    def start(self, variables):
+        """ansible-playbook with every variable given as extra vars (-e @file), as AWX passes them, in a process
+        group of its own (which a test can kill as a whole)."""
         extra = self.work / 'extra-vars.json'
         extra.write_text(json.dumps(dict(variables, ansible_python_interpreter=sys.executable)))
         argv = [str(Path(sys.executable).parent / 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
                 str(self.work / 'site.yml'), '-e', '@%s' % extra]
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(self.collections), ANSIBLE_NOCOLOR='1')
-        return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                start_new_session=True)
+
+    def play(self, variables, timeout=300):
+        process = self.start(variables)
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+            raise AssertionError('ansible-playbook did not finish within %d seconds:\n%s%s' % (timeout, stdout, stderr))
+        return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+    def max_age(self):
+        """The Cache-Control max-age nginx serves the client document with (it changes only with a reload)."""
+        completed = subprocess.run(
+            [program('curl'), '--silent', '--show-error', '--fail', '--max-time', '10', '--cacert', str(self.ca.cert),
+             '--connect-to', 'example.com:%d:127.0.0.1:%d' % (self.site_port, self.site_port), '--dump-header', '-',
+             '--output', '/dev/null', 'https://example.com:%d/.well-known/matrix/client' % self.site_port],
+            capture_output=True, text=True, timeout=30, check=True)
+        headers = [line for line in completed.stdout.splitlines() if line.lower().startswith('cache-control:')]
+        return int(headers[0].split('max-age=')[1].strip())
 
 
 def recap_changed(output):
@@ -125,7 +149,7 @@ def test_first_deploy_with_the_self_check_reloads_before_checking(tmp_path, ca, 
     result = deployment.play(deployment.variables(matrix_static_files_self_check_enabled=True))
     assert result.returncode == 0, result.stdout + result.stderr
     assert 'Check Matrix discovery of the base domain' in result.stdout
-    assert result.stdout.index('Reload the web server of the Matrix static files') < \
+    assert result.stdout.index('documents and the web server config, and reload it') < \
         result.stdout.index('Check Matrix discovery of the base domain')
     again = deployment.play(deployment.variables(matrix_static_files_self_check_enabled=True))
     assert again.returncode == 0, again.stdout
@@ -157,3 +181,174 @@ def test_both_roles_with_extra_vars_leave_the_matrix_host_config_alone(tmp_path,
     assert second.returncode == 0, second.stdout + second.stderr
     assert recap_changed(second.stdout) == 0, second.stdout
     assert (deployment.conf_d / 'matrix-static-files.conf').read_text() == matrix_host_config
+
+
+# A reload that fails the first time it runs (as when the server cannot take the new config: a port in use),
+# then reloads for real.
+FLAKY = '''import os, sys
+if not os.path.exists(sys.argv[1]):
+    open(sys.argv[1], 'w').close()
+    sys.exit('simulated reload failure: bind() to 127.0.0.1 failed (98: Address already in use)')
+os.execv(sys.argv[2], sys.argv[2:])
+'''
+
+# A reload that never ends (a stuck docker exec or systemctl): it says where it is, then waits.
+HANG = '''import os, sys, time
+with open(sys.argv[1], 'w') as handle:
+    handle.write(str(os.getpid()))
+time.sleep(3600)
+'''
+
+
+def wait_for_file(path, process, timeout=240):
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, 'no %s after %d seconds' % (path, timeout)
+        time.sleep(0.1)
+
+
+def descendants(pid):
+    """Every process below ``pid`` (ansible-playbook's workers call setsid: its process group is not all of it)."""
+    parents = {}
+    for entry in os.listdir('/proc'):
+        try:
+            with open('/proc/%s/stat' % entry) as handle:
+                parents[int(entry)] = int(handle.read().rsplit(')', 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        children = [child for child, parent in parents.items() if parent == current]
+        found.extend(children)
+        todo.extend(children)
+    return found
+
+
+def kill_tree(process):
+    """SIGKILL ansible-playbook and everything it started, as an OOM kill of the whole job or a power cut would."""
+    tree = descendants(process.pid)
+    for pid in [process.pid] + tree:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.communicate()
+
+
+def processes_running(argv):
+    """PIDs whose command line is exactly ``argv``."""
+    found = []
+    wanted = '\0'.join(argv) + '\0'
+    for pid in os.listdir('/proc'):
+        try:
+            with open('/proc/%s/cmdline' % pid) as handle:
+                if handle.read() == wanted:
+                    found.append(int(pid))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def test_a_reload_that_fails_puts_the_previous_config_back_and_fails_the_play(tmp_path, ca, collections, servers):
+    """The config changes (Cache-Control), the reload fails: the previous config is put back and nginx reloaded
+    with it; the play fails naming the server and the reload's output. The next run deploys the change."""
+    deployment = Deployment(tmp_path, ca, collections, servers)
+    first = deployment.play(deployment.variables())
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert deployment.max_age() == 4 * 3600
+    config = deployment.conf_d / 'matrix-static-files.conf'
+    previous = config.read_bytes()
+    (tmp_path / 'flaky.py').write_text(FLAKY)
+    flaky = '%s %s %s %s' % (sys.executable, tmp_path / 'flaky.py', tmp_path / 'failed-once',
+                             deployment.reload_command([deployment.site_port]))
+    changed = dict(matrix_static_files_files_cache_time_hours=1)
+    failed = deployment.play(deployment.variables(matrix_static_files_webserver_reload_command=flaky, **changed))
+    assert failed.returncode != 0, failed.stdout
+    assert 'The reload of nginx failed' in failed.stdout and 'Address already in use' in failed.stdout, failed.stdout
+    assert 'put back' in failed.stdout, failed.stdout
+    assert config.read_bytes() == previous
+    assert not (deployment.conf_d / '.matrix-static-files.conf.reload-owed').exists(), failed.stdout
+    assert deployment.max_age() == 4 * 3600
+    again = deployment.play(deployment.variables(**changed))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert recap_changed(again.stdout) == 1, again.stdout
+    assert deployment.max_age() == 3600
+
+
+def test_a_run_killed_before_the_reload_leaves_it_owed_and_the_next_run_reloads(tmp_path, ca, collections, servers):
+    """ansible-playbook is killed with everything it started (SIGKILL) after the new config is written and before
+    the reload is done: the next run, with nothing left to write, must still reload, and say it changed."""
+    deployment = Deployment(tmp_path, ca, collections, servers)
+    first = deployment.play(deployment.variables())
+    assert first.returncode == 0, first.stdout + first.stderr
+    (tmp_path / 'hang.py').write_text(HANG)
+    pid_file = tmp_path / 'reload.pid'
+    changed = dict(matrix_static_files_files_cache_time_hours=1)
+    hanging = '%s %s %s' % (sys.executable, tmp_path / 'hang.py', pid_file)
+    process = deployment.start(deployment.variables(matrix_static_files_webserver_reload_command=hanging, **changed))
+    try:
+        wait_for_file(pid_file, process)
+        time.sleep(0.2)
+    finally:
+        kill_tree(process)
+    assert processes_running([sys.executable, str(tmp_path / 'hang.py'), str(pid_file)]) == []
+    assert 'max-age=3600' in (deployment.conf_d / 'matrix-static-files.conf').read_text()
+    assert deployment.max_age() == 4 * 3600
+    again = deployment.play(deployment.variables(**changed))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert recap_changed(again.stdout) == 1, again.stdout
+    assert deployment.max_age() == 3600
+    settled = deployment.play(deployment.variables(**changed))
+    assert recap_changed(settled.stdout) == 0, settled.stdout
+
+
+def test_a_reload_that_does_not_finish_fails_naming_the_command(tmp_path, ca, collections, servers):
+    """reload_command: sleep (a stand-in for a stuck docker exec) is stopped after the bound, the play fails
+    naming the command and the variable that bounds it, and nothing of the command is left running."""
+    deployment = Deployment(tmp_path, ca, collections, servers)
+    command = ['sleep', '99999.25']
+    started = time.monotonic()
+    result = deployment.play(deployment.variables(matrix_static_files_webserver_reload_command=' '.join(command),
+                                                  matrix_static_files_webserver_reload_timeout=3), timeout=120)
+    assert result.returncode != 0, result.stdout
+    assert time.monotonic() - started < 120
+    assert "'sleep 99999.25' was still running after 3 seconds" in result.stdout, result.stdout
+    assert 'matrix_static_files_webserver_reload_timeout' in result.stdout, result.stdout
+    assert processes_running(command) == []
+    # Nothing was in place: the new config is removed again, and the reload stays owed.
+    assert not (deployment.conf_d / 'matrix-static-files.conf').exists()
+
+
+def test_ansible_playbook_killed_while_the_module_runs_leaves_the_worker_to_reload(tmp_path, ca, collections,
+                                                                                    servers):
+    """Only ansible-playbook itself is killed (SIGKILL), the moment the new config is on disk: its worker, orphaned,
+    finishes the module, and the module's own reload makes nginx serve the change, with no later run."""
+    deployment = Deployment(tmp_path, ca, collections, servers)
+    first = deployment.play(deployment.variables())
+    assert first.returncode == 0, first.stdout + first.stderr
+    config = deployment.conf_d / 'matrix-static-files.conf'
+    process = deployment.start(deployment.variables(matrix_static_files_files_cache_time_hours=1))
+    orphans = []
+    try:
+        deadline = time.monotonic() + 240
+        while 'max-age=3600' not in config.read_text():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        orphans = descendants(process.pid)
+        os.kill(process.pid, signal.SIGKILL)
+        process.communicate()
+        deadline = time.monotonic() + 60
+        while deployment.max_age() != 3600 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert deployment.max_age() == 3600
+        assert not (deployment.conf_d / '.matrix-static-files.conf.reload-owed').exists()
+    finally:
+        kill_tree(process)
+        for pid in orphans:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

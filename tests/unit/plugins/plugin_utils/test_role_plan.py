@@ -438,3 +438,22 @@ def test_a_document_value_json_cannot_hold_is_a_problem_with_haproxy_too(value):
 def test_a_form_that_is_not_one_names_the_variable(role, name, server, form):
     """Before the default path is looked up with it (a list or mapping there was a TypeError)."""
     assert problems(role, **dict(server, **{name: form})) == ['%s: %r is not one of server, snippet' % (name, form)]
+
+
+@pytest.mark.parametrize('value, seconds', [(None, None), (5, 5), ('45', 45)])
+def test_the_reload_timeout_goes_to_the_module_and_its_messages_name_the_variable(value, seconds):
+    values = {} if value is None else {'matrix_static_files_webserver_reload_timeout': value}
+    planned = static_files(matrix_static_files_webserver='nginx', **values)
+    assert planned['reload_timeout'] == seconds
+    assert planned['reload_variables'] == {'webserver.reload_command': 'matrix_static_files_webserver_reload_command',
+                                           'webserver.reload_timeout': 'matrix_static_files_webserver_reload_timeout'}
+    assert base_domain(matrix_base_domain_reload_timeout=7)['reload_variables']['webserver.reload_timeout'] == \
+        'matrix_base_domain_reload_timeout'
+
+
+@pytest.mark.parametrize('value', [0, -3, 'soon', True, '1.5'])
+def test_a_bad_reload_timeout_names_the_variable(value):
+    assert problems(static_files, matrix_static_files_webserver='nginx',
+                    matrix_static_files_webserver_reload_timeout=value) == [
+        'matrix_static_files_webserver_reload_timeout: %r is not a whole number of seconds, 1 or more' % (value,)]
+    assert problems(base_domain, matrix_base_domain_reload_timeout=value)[0].startswith('matrix_base_domain_reload_timeout: ')
