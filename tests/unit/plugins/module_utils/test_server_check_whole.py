@@ -129,6 +129,8 @@ def test_a_check_that_does_not_finish_is_stopped_and_named(tmp_path):
     config = tmp_path / 'site.conf'
 
     class Module(object):
+        check_mode = True  # leaves other runs' staging directories in the system's temporary directory alone
+
         def run_command(self, *args, **kwargs):
             raise AssertionError('the check runs through its own bounded runner')
 
@@ -216,7 +218,7 @@ def test_without_the_main_config_the_file_is_checked_alone_with_a_warning(tmp_pa
     binary, root = _nginx_tree(tmp_path)
 
     class Module(object):
-        pass
+        check_mode = True  # leaves other runs' staging directories in the system's temporary directory alone
 
     check = site_files.check_site(Module(), {'server': 'nginx', 'path': str(root / 'conf.d' / 'matrix.conf'),
                                              'content': 'server {\n    listen 127.0.0.1:8443;\n    server_name example.com;\n}\n',

@@ -207,6 +207,6 @@ def test_a_rollback_that_cannot_put_everything_back_says_so_and_keeps_the_reload
     if 'exited with 99' in result.get('msg', ''):
         pytest.skip('chattr +i is not supported here')
     assert failed, result
-    assert 'Putting the previous files back failed for some of them (cannot write %s' % (wk / 'server') in result['msg']
+    assert 'Putting the previous files back failed for some of them (cannot put back %s' % (wk / 'server') in result['msg']
     assert 'put back: %s' % (host / 'conf' / 'site.conf') in result['msg']
     assert (host / 'conf' / 'site.conf').read_text() == '# config 1\n' and marker(host).exists()
