@@ -321,8 +321,8 @@ def test_a_reload_that_does_not_finish_fails_naming_the_command(tmp_path, ca, co
     assert not (deployment.conf_d / 'matrix-static-files.conf').exists()
 
 
-def test_ansible_playbook_killed_while_the_module_runs_leaves_the_worker_to_reload(tmp_path, ca, collections,
-                                                                                    servers):
+def test_ansible_playbook_killed_while_the_module_runs_leaves_the_worker_to_reload(
+        tmp_path, ca, collections, servers):
     """Only ansible-playbook itself is killed (SIGKILL), the moment the new config is on disk: its worker, orphaned,
     finishes the module, and the module's own reload makes nginx serve the change, with no later run."""
     deployment = Deployment(tmp_path, ca, collections, servers)
