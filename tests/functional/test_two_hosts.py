@@ -101,9 +101,9 @@ class TwoHosts(object):
 
     def play(self, matrix_hosts=('matrix.example.com',), **base_changes):
         """ansible-playbook -i inventory site.yml, with the host_vars written as the README has them."""
-        lines = ['[matrix_servers]'] + list(matrix_hosts) + ['', '[base_domain_servers]', 'example.com', '',
-                                                               '[all:vars]', 'ansible_connection=local',
-                                                               'ansible_python_interpreter=%s' % sys.executable]
+        lines = (['[matrix_servers]'] + list(matrix_hosts)
+                 + ['', '[base_domain_servers]', 'example.com', '', '[all:vars]', 'ansible_connection=local',
+                    'ansible_python_interpreter=%s' % sys.executable])
         (self.work / 'inventory').write_text('\n'.join(lines) + '\n')
         for host, variables in [('example.com', dict(self.base_vars, **base_changes))] + [
                 (name, self.matrix_vars) for name in matrix_hosts]:
