@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 
 import yaml
@@ -21,16 +20,21 @@ _REGISTERED = ('matrix_static_files_result', 'matrix_static_files_self_check_res
                'matrix_base_domain_netlify_result', 'matrix_base_domain_cloudfront_result')
 
 
-@functools.lru_cache(maxsize=None)
 def known_variables():
     """The roles' variables (their argument specs, the one list of them), MDAD's own and the registered results."""
     known = set(_REGISTERED) | mdad.MDAD_VARIABLES | set(mdad.RULES)
     roles = os.path.join(os.path.dirname(__file__), '..', '..', 'roles')
     for role in role_plan.ROLES:
         with open(os.path.join(roles, role, 'meta', 'argument_specs.yml')) as handle:
-            for entry_point in yaml.safe_load(handle)['argument_specs'].values():
-                known.update(entry_point.get('options') or {})
+            specs = yaml.load(handle, Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))
+        for entry_point in specs['argument_specs'].values():
+            known.update(entry_point.get('options') or {})
     return frozenset(known)
+
+
+# Read once, when the strategy loads this class in the controller's main process (before it forks the workers
+# that run the task on each host), not once per host.
+KNOWN_VARIABLES = known_variables()
 
 
 def template_variables(templar, role, variables):
@@ -71,7 +75,7 @@ class ActionModule(ActionBase):
         del tmp  # no longer has any effect
         role = self._task.args.get('role', role_plan.STATIC_FILES)
         task_vars = task_vars or {}
-        warnings = role_plan.unknown_variables(task_vars, known_variables())
+        warnings = role_plan.unknown_variables(task_vars, KNOWN_VARIABLES)
         if warnings:
             result['warnings'] = warnings
         try:
