@@ -6,9 +6,35 @@
 
 from __future__ import annotations
 
+import os
+
+import yaml
+
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.matrix.wellknown.plugins.module_utils import mdad
 from ansible_collections.matrix.wellknown.plugins.plugin_utils import render, role_plan
+
+# The roles' registered results, which are in the variables of later tasks.
+_REGISTERED = ('matrix_static_files_result', 'matrix_static_files_self_check_result', 'matrix_base_domain_result',
+               'matrix_base_domain_netlify_result', 'matrix_base_domain_cloudfront_result')
+
+
+def known_variables():
+    """The roles' variables (their argument specs, the one list of them), MDAD's own and the registered results."""
+    known = set(_REGISTERED) | mdad.MDAD_VARIABLES | set(mdad.RULES)
+    roles = os.path.join(os.path.dirname(__file__), '..', '..', 'roles')
+    for role in role_plan.ROLES:
+        with open(os.path.join(roles, role, 'meta', 'argument_specs.yml')) as handle:
+            specs = yaml.load(handle, Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))
+        for entry_point in specs['argument_specs'].values():
+            known.update(entry_point.get('options') or {})
+    return frozenset(known)
+
+
+# Read once, when the strategy loads this class in the controller's main process (before it forks the workers
+# that run the task on each host), not once per host.
+KNOWN_VARIABLES = known_variables()
 
 
 def template_variables(templar, role, variables):
@@ -51,8 +77,13 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp  # no longer has any effect
         role = self._task.args.get('role', role_plan.STATIC_FILES)
+        task_vars = task_vars or {}
+        warnings = role_plan.unknown_variables(task_vars, KNOWN_VARIABLES)
+        if warnings:
+            result['warnings'] = warnings
         try:
-            planned = role_plan.plan(role, template_variables(self._templar, role, task_vars or {}))
+            planned = role_plan.plan(role, template_variables(self._templar, role, task_vars),
+                                     lambda: role_plan.matrix_variables(task_vars, self._templar.template)[1])
         except role_plan.PlanError as exc:
             result.update(failed=True, msg='; '.join(exc.problems), problems=exc.problems)
             return result
@@ -63,8 +94,9 @@ class ActionModule(ActionBase):
             # A hosted service: the role's next task writes its file; nothing of ours runs on the host.
             result.update((key, planned[key]) for key in hosted)
             return result
-        result.update(self._execute_module(module_name='matrix.wellknown.matrix_wellknown',
-                                           module_args=module_arguments(planned), task_vars=task_vars))
+        written = self._execute_module(module_name='matrix.wellknown.matrix_wellknown',
+                                       module_args=module_arguments(planned), task_vars=task_vars)
+        result.update(written, warnings=warnings + list(written.get('warnings') or []))
         problem = (result.get('webserver') or {}).get('problem')
         if result.get('failed') and problem:
             result['msg'] = result.get('msg', '') + render.check_advice(role, planned['site'], problem)

@@ -16,13 +16,29 @@ description:
     role's write step) writes for the current host, without writing anything. It reads the same variables
     (C(matrix_static_files_*) and the MDAD C(matrix_*) variables they default to) and takes no terms.
   - The self-check uses it for the documents the base domain must serve.
-options: {}
+options:
+  role:
+    description:
+      - V(matrix_static_files) reads the current host's variables.
+      - V(matrix_base_domain) reads the variables of the Matrix host whose documents the base domain serves, the
+        inventory host named by C(matrix_base_domain_matrix_host), else the one host of group C(matrix_servers) whose
+        C(matrix_domain) is the current host's (the current host's own variables when it is that host). No such host,
+        or several, is an error naming C(matrix_base_domain_matrix_host).
+    type: str
+    default: matrix_static_files
+    choices:
+      - matrix_static_files
+      - matrix_base_domain
 """
 
 EXAMPLES = r"""
 - name: Show the client document the role would write
   ansible.builtin.debug:
     msg: "{{ lookup('matrix.wellknown.matrix_wellknown_mdad').documents.client }}"
+
+- name: Show the documents the base domain serves (the Matrix host's, from the inventory)
+  ansible.builtin.debug:
+    msg: "{{ lookup('matrix.wellknown.matrix_wellknown_mdad', role='matrix_base_domain').documents }}"
 """
 
 RETURN = r"""
@@ -31,6 +47,9 @@ _raw:
   type: list
   elements: dict
   contains:
+    matrix_host:
+      description: The inventory host whose variables gave the documents.
+      type: str
     path:
       description: The directory of the documents.
       type: str
@@ -65,6 +84,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.matrix.wellknown.plugins.module_utils import mdad
+from ansible_collections.matrix.wellknown.plugins.plugin_utils import role_plan
 
 
 class LookupModule(LookupBase):
@@ -73,8 +93,15 @@ class LookupModule(LookupBase):
         if terms:
             raise AnsibleLookupError('matrix_wellknown_mdad takes no terms: it reads the host variables')
         variables = variables or {}
-        values = dict((name, self._templar.template(variables[name])) for name in mdad.relevant(variables))
+        self.set_options(var_options=variables, direct=kwargs)
         try:
-            return [mdad.plan(values)]
+            if self.get_option('role') == role_plan.BASE_DOMAIN:
+                host, values = role_plan.matrix_variables(variables, self._templar.template)
+            else:
+                host = variables.get('inventory_hostname')
+                values = dict((name, self._templar.template(variables[name])) for name in mdad.relevant(variables))
+            return [dict(mdad.plan(values), matrix_host=host)]
+        except role_plan.PlanError as exc:
+            raise AnsibleLookupError('; '.join(exc.problems))
         except mdad.VariableError as exc:
             raise AnsibleLookupError(str(exc))

@@ -82,8 +82,11 @@ def _show(value):
 
 
 def serialize(document):
-    """Serialise a document: stable JSON, sorted keys, 4-space indent, trailing newline, UTF-8."""
-    return (json.dumps(document, sort_keys=True, indent=4, ensure_ascii=False, allow_nan=False) + '\n').encode('utf-8')
+    """Serialise a document byte for byte as MDAD's matrix-static-files role writes it (``to_nice_json``: sorted
+    keys, 4-space indent, ``\\uXXXX`` escapes for anything beyond ASCII, no trailing newline), so that MDAD and
+    this collection writing the same directory never rewrite each other's files."""
+    return json.dumps(document, sort_keys=True, indent=4, separators=(',', ': '), ensure_ascii=True,
+                      allow_nan=False).encode('ascii')
 
 
 def check_document_name(name):

@@ -17,8 +17,8 @@ description:
   - All documents are validated, and every target file is inspected, before any file is touched, so
     invalid input changes nothing on disk.
   - Files are written atomically (a temporary file in the same directory, then a rename) and only
-    when their content or attributes differ. Output is stable JSON (sorted keys, 4-space indent,
-    trailing newline, UTF-8).
+    when their content or attributes differ. Output is stable JSON, byte for byte what MDAD's C(to_nice_json) writes (sorted keys,
+    4-space indent, C(\\uXXXX) escapes beyond ASCII, no trailing newline).
 author:
   - matrix.wellknown contributors (@matrix-wellknown)
 options:

@@ -5,14 +5,19 @@
 """What a role run does, planned and validated on the controller before anything is written.
 
 Private to this collection: no API stability is promised to other collections.
-``plan(role, values)`` takes the (templated) values of the variables ``relevant(role, names)`` selects and
-returns the documents to write, the web server site (checked, for the template) or the hosted service's
+``plan(role, values, matrix_values)`` takes the (templated) values of the variables ``relevant(role, names)``
+selects and returns the documents to write, the web server site (checked, for the template) or the hosted service's
 file, the configs of other servers to remove, and the reload command. Every problem names the user's
 variable and raises ``PlanError``; nothing has been written then. Pure: no Ansible, no I/O.
+
+The base domain serves the documents of the Matrix host: ``matrix_variables`` picks that host in the inventory
+(``matrix_base_domain_matrix_host``, else the host of group ``matrix_servers`` with this ``matrix_domain``) and
+reads its variables. ``unknown_variables`` finds the names with a role's prefix that nothing reads (typos).
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 
 from fractions import Fraction
@@ -41,6 +46,17 @@ ROLES = (STATIC_FILES, BASE_DOMAIN)
 HOSTED = ('netlify', 'cloudfront')
 # The methods of the base domain that generate the documents on its host (from the same variables as the Matrix host).
 GENERATING_METHODS = ('static', 'site')
+# The inventory host whose variables give the documents the base domain serves, and the group searched for it
+# when that variable is empty (MDAD's group of Matrix hosts).
+MATRIX_HOST = 'matrix_base_domain_matrix_host'
+MATRIX_GROUP = 'matrix_servers'
+# Settings of the files the base domain writes that stay this host's own with the Matrix host's documents: the
+# Matrix host's user may not exist here, and its web server is not this one.
+LOCAL_DOCUMENT_VARIABLES = ('matrix_user_name', 'matrix_group_name', 'matrix_static_files_file_owner',
+                            'matrix_static_files_file_group', 'matrix_static_files_file_mode',
+                            'matrix_static_files_directory_mode', 'matrix_static_files_webserver')
+# The variable prefixes the roles own: any other name with one of them is a typo (or a variable of MDAD).
+OWN_PREFIXES = ('matrix_static_files_', 'matrix_base_domain_')
 # The file names of the configs, by role (the role's name with "-").
 CONFIG_NAMES = {STATIC_FILES: 'matrix-static-files', BASE_DOMAIN: 'matrix-base-domain'}
 CACHE_HOURS = 'matrix_static_files_files_cache_time_hours'
@@ -67,6 +83,70 @@ def relevant(role, names):
         own = ('matrix_base_domain_',)
     return [name for name in names
             if name.startswith(own) or name == CACHE_HOURS or name in mdad.relevant([name])]
+
+
+def pick_matrix_host(this_host, chosen, domain, inventory, matrix_servers):
+    """The inventory name of the Matrix host: ``chosen`` (matrix_base_domain_matrix_host) when set, else the one
+    host of ``matrix_servers`` ({name: its matrix_domain}) whose matrix_domain is ``domain``; ``inventory`` holds
+    every inventory name. Raises PlanError naming matrix_base_domain_matrix_host when there is not exactly one."""
+    if chosen:
+        if chosen not in inventory:
+            raise PlanError(['%s: %r is not a host of the inventory: name the inventory host of the Matrix server, '
+                             'whose variables give the documents the base domain serves' % (MATRIX_HOST, chosen)])
+        return chosen
+    if not domain:
+        raise PlanError(['matrix_domain is not set for %s: set it (the base domain, e.g. example.com) so that the Matrix '
+                         'host with the same matrix_domain is found in group %s, or set %s'
+                         % (this_host, MATRIX_GROUP, MATRIX_HOST)])
+    found = sorted(name for name, theirs in matrix_servers.items() if theirs == domain)
+    if not found:
+        raise PlanError(['%s: no host of group %s has matrix_domain %r, and the base domain serves the documents of '
+                         'the Matrix host (methods static and site, the self-check). Add the Matrix host to the '
+                         'inventory in group %s (as MDAD has it), or set %s to its inventory name ("{{ '
+                         'inventory_hostname }}" when this host holds the Matrix host\'s variables)'
+                         % (MATRIX_HOST, MATRIX_GROUP, domain, MATRIX_GROUP, MATRIX_HOST)])
+    if len(found) > 1:
+        raise PlanError(['%s: hosts %s of group %s all have matrix_domain %r: set it to the one whose documents the '
+                         'base domain serves' % (MATRIX_HOST, ', '.join(found), MATRIX_GROUP, domain)])
+    return found[0]
+
+
+def matrix_variables(variables, template):
+    """``(host, values)``: the Matrix host whose documents the base domain serves, and the values of the variables
+    mdad.plan reads, as that host has them. ``variables`` are this host's (with ``hostvars``, ``groups``,
+    ``inventory_hostname``); ``template`` templates one of this host's values. Another host's variables come
+    from ``hostvars``, which templates them in that host's context; this host's own from ``variables``, which
+    also hold its play and role variables."""
+    this_host = variables.get('inventory_hostname')
+    hostvars = variables.get('hostvars') or {}
+    chosen = template(variables[MATRIX_HOST]) if MATRIX_HOST in variables else ''
+    domain = template(variables['matrix_domain']) if 'matrix_domain' in variables else None
+    matrix_servers = {}
+    if not chosen:
+        for name in (variables.get('groups') or {}).get(MATRIX_GROUP, ()):
+            if name == this_host:
+                matrix_servers[name] = domain
+            elif 'matrix_domain' in hostvars[name]:
+                matrix_servers[name] = hostvars[name]['matrix_domain']
+    host = pick_matrix_host(this_host, chosen, domain, set(hostvars) | {this_host}, matrix_servers)
+    if host == this_host:
+        return host, dict((name, template(variables[name])) for name in mdad.relevant(variables))
+    theirs = hostvars[host]
+    return host, dict((name, theirs[name]) for name in mdad.relevant(list(theirs)))
+
+
+def unknown_variables(names, known):
+    """A warning for each name with a prefix the roles own that is not in ``known`` (the roles' variables and
+    MDAD's), naming the closest known one."""
+    warnings = []
+    for name in sorted(names):
+        if not name.startswith(OWN_PREFIXES) or name in known:
+            continue
+        prefix = [own for own in OWN_PREFIXES if name.startswith(own)][0]
+        close = difflib.get_close_matches(name, [other for other in known if other.startswith(prefix)], n=1, cutoff=0.8)
+        warnings.append('%s is not a variable of the matrix.wellknown roles (nor of MDAD): it has no effect%s'
+                        % (name, ('. Did you mean %s?' % close[0]) if close else ''))
+    return warnings
 
 
 def _site_names(prefix):
@@ -138,7 +218,12 @@ def _stale_configs(role, current):
     return sorted(paths)
 
 
-def _documents(values, public_path=None):
+def _documents(values, public_path=None, matrix_values=None):
+    if matrix_values is not None:
+        # The Matrix host's documents, with this host's owner, modes and web server.
+        local = dict((name, values[name]) for name in LOCAL_DOCUMENT_VARIABLES if name in values)
+        values = dict((name, value) for name, value in matrix_values().items() if name not in LOCAL_DOCUMENT_VARIABLES)
+        values.update(local)
     if public_path is not None:
         public_path = public_path.rstrip('/') or '/'
         # The base domain's own site checks its path, naming matrix_base_domain_public_path.
@@ -296,7 +381,7 @@ def _listen_text(site):
     return ', '.join(addresses) if addresses else 'empty: every address'
 
 
-def _base_domain(values):
+def _base_domain(values, matrix_values):
     prefix = 'matrix_base_domain_'
     server = _choice(values, prefix + 'webserver', SERVERS + HOSTED)
     method = _choice(values, prefix + 'method', ('proxy',) + GENERATING_METHODS)
@@ -362,7 +447,7 @@ def _base_domain(values):
     if method == 'proxy':
         site['wellknown'] = dict(settings, upstream_ca_file=values.get(prefix + 'upstream_ca_file'))
     else:
-        served = _documents(values, public_path)
+        served = _documents(values, public_path, matrix_values)
         site['wellknown'] = {'method': 'static', 'root': public_path, 'documents': sorted(served['documents']),
                              'cache_max_age': _cache_max_age(values)}
     result['site'] = _build(site, server, BASE_DOMAIN_NAMES)
@@ -377,18 +462,20 @@ def _base_domain(values):
     return result
 
 
-def plan(role, values):
+def plan(role, values, matrix_values=None):
     """What a run of ``role`` writes: ``documents`` (mdad.plan's result, or None), ``site`` (the checked site
     the template renders, or None), ``server``, ``reload_command``, ``remove_configs``, and for the base
     domain ``index`` ({path, content} or None), ``netlify_block`` and ``netlify_marker``, or ``cloudfront``;
     with a web server, ``reload_timeout`` (None: the module's default) and ``reload_variables`` (the module's
     option names, for messages, mapped to the role's variables);
-    ``config_path`` is the file of the web server or hosted service (None without one).
+    ``config_path`` is the file of the web server or hosted service (None without one). ``matrix_values``, for
+    the base domain, is called (only for methods static and site) for the values of the Matrix host's variables
+    (``matrix_variables``); without it the documents come from ``values``.
 
     Raises PlanError listing the problems, each naming the user's variable.
     """
     if role == STATIC_FILES:
         return _static_files(values)
     if role == BASE_DOMAIN:
-        return _base_domain(values)
+        return _base_domain(values, matrix_values)
     raise PlanError(['unknown role %r: one of %s' % (role, ', '.join(ROLES))])

@@ -164,6 +164,8 @@ def test_both_roles_with_extra_vars_leave_the_matrix_host_config_alone(tmp_path,
         with_base_domain=True,
         matrix_base_domain_webserver='nginx',
         matrix_base_domain_method='static',
+        # localhost holds the Matrix host's variables itself (no group matrix_servers in `-i localhost,`).
+        matrix_base_domain_matrix_host='localhost',
         matrix_base_domain_public_path=str(tmp_path / 'base-domain'),
         matrix_base_domain_config_path=str(deployment.conf_d / 'matrix-base-domain.conf'),
         matrix_base_domain_https_port=deployment.base_port,

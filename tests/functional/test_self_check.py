@@ -60,6 +60,8 @@ def deployment(tmp_path_factory, ca, collections, session_servers):
             # Only for the base domain role; with --tags self-check nothing is written for Netlify.
             matrix_base_domain_webserver='netlify',
             matrix_base_domain_config_path=str(work / '_redirects'),
+            # localhost holds the Matrix host's variables itself (no group matrix_servers in `-i localhost,`).
+            matrix_base_domain_matrix_host='localhost',
         )
         base.update(variables)
         connect_to = ['example.com:443:127.0.0.1:%d' % port, 'matrix.example.com:8448:127.0.0.1:%d' % port,

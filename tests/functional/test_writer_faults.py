@@ -63,7 +63,8 @@ def run_in_namespace(tmp_path, script):
 
 
 def expected_bytes(document):
-    return (json.dumps(document, sort_keys=True, indent=4) + '\n').encode()
+    # What MDAD's to_nice_json writes: no trailing newline.
+    return json.dumps(document, sort_keys=True, indent=4, separators=(',', ': ')).encode('ascii')
 
 
 def state_of(directory):

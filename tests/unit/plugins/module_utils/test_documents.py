@@ -112,9 +112,10 @@ def test_size_limit_is_exclusive():
     assert errors_of('other', {'k': 'x' * padding})
 
 
-def test_serialize_is_stable_sorted_and_utf8():
+def test_serialize_is_stable_sorted_and_escapes_beyond_ascii_as_mdad():
+    # MDAD writes to_nice_json's text as it is: no trailing newline, \\u escapes (test_mdad.py compares real files).
     data = documents.serialize({'b': 1, 'a': {'d': 'é', 'c': [1, 2]}})
-    assert data == '{\n    "a": {\n        "c": [\n            1,\n            2\n        ],\n        "d": "é"\n    },\n    "b": 1\n}\n'.encode('utf-8')
+    assert data == b'{\n    "a": {\n        "c": [\n            1,\n            2\n        ],\n        "d": "\\u00e9"\n    },\n    "b": 1\n}'
     assert json.loads(data.decode('utf-8')) == {'b': 1, 'a': {'d': 'é', 'c': [1, 2]}}
 
 

@@ -30,7 +30,8 @@ def run(args, check_mode=False, diff=False):
 
 
 def expected_bytes(document):
-    return (json.dumps(document, sort_keys=True, indent=4, ensure_ascii=False) + '\n').encode('utf-8')
+    # What MDAD's to_nice_json writes.
+    return json.dumps(document, sort_keys=True, indent=4, separators=(',', ': ')).encode('ascii')
 
 
 def snapshot(directory):

@@ -25,6 +25,10 @@ def static_files(**values):
 
 
 def base_domain(**values):
+    return role_plan.plan('matrix_base_domain', base_domain_variables(**values))
+
+
+def base_domain_variables(**values):
     variables = {
         'matrix_domain': 'example.com',
         'matrix_base_domain_webserver': 'nginx',
@@ -43,7 +47,7 @@ def base_domain(**values):
         'matrix_base_domain_cloudfront_cache_policy_id': '658327ea-f89d-4fab-a63d-7e88639e58f6',
     }
     variables.update(values)
-    return role_plan.plan('matrix_base_domain', variables)
+    return variables
 
 
 def problems(function, **values):
@@ -456,3 +460,111 @@ def test_a_bad_reload_timeout_names_the_variable(value):
                     matrix_static_files_webserver_reload_timeout=value) == [
         'matrix_static_files_webserver_reload_timeout: %r is not a whole number of seconds, 1 or more' % (value,)]
     assert problems(base_domain, matrix_base_domain_reload_timeout=value)[0].startswith('matrix_base_domain_reload_timeout: ')
+
+
+# --- Two hosts: the base domain serves the Matrix host's documents, found in the inventory.
+
+MATRIX_HOST_VARS = {
+    # host_vars/matrix.example.com/vars.yml: an MDAD vars.yml
+    'matrix_domain': 'example.com',
+    'matrix_authentication_service_enabled': True,
+    'jitsi_enabled': True,
+    'matrix_user_name': 'matrix',
+    'matrix_static_files_file_matrix_support_enabled': True,
+    'matrix_static_files_file_matrix_support_property_m_support_page': 'https://example.com/support',
+}
+
+
+def inventory(base_vars=None, **hosts):
+    """This host's variables (example.com) with hostvars and groups, as Ansible gives them to the action."""
+    hostvars = {'example.com': dict({'matrix_domain': 'example.com'}, **(base_vars or {}))}
+    groups = {'all': ['example.com'], 'matrix_servers': []}
+    for name, host_vars in (hosts or {'matrix.example.com': MATRIX_HOST_VARS}).items():
+        hostvars[name] = host_vars
+        groups['all'].append(name)
+        groups['matrix_servers'].append(name)
+    return dict(hostvars['example.com'], inventory_hostname='example.com', hostvars=hostvars, groups=groups)
+
+
+def matrix_host(variables):
+    return role_plan.matrix_variables(variables, lambda value: value)
+
+
+def test_the_matrix_host_is_the_one_of_matrix_servers_with_this_matrix_domain():
+    host, values = matrix_host(inventory(**{'matrix.example.com': MATRIX_HOST_VARS,
+                                            'matrix.example.org': dict(MATRIX_HOST_VARS, matrix_domain='example.org')}))
+    assert host == 'matrix.example.com'
+    assert values == MATRIX_HOST_VARS
+
+
+def test_the_base_domain_static_serves_the_matrix_host_documents_with_its_own_owner():
+    variables = inventory({'matrix_static_files_file_mode': '0640'})
+    own = base_domain_variables(matrix_base_domain_method='static', matrix_static_files_file_mode='0640')
+    assert sorted(base_domain(**own)['documents']['documents']) == ['client', 'server']  # without the Matrix host
+    planned = role_plan.plan('matrix_base_domain', own, lambda: matrix_host(variables)[1])
+    served = planned['documents']
+    assert sorted(served['documents']) == ['client', 'server', 'support']
+    assert served['documents']['client']['org.matrix.msc2965.authentication']['issuer'] == 'https://matrix.example.com/auth/'
+    assert served['documents']['client']['io.element.jitsi'] == {'preferredDomain': 'jitsi.example.com'}
+    # The Matrix host's user may not exist on the base domain host; the paths are the base domain's.
+    assert (served['owner'], served['mode']) == (None, '0640')
+    assert served['path'] == '/srv/base-domain/.well-known/matrix'
+
+
+def test_the_matrix_host_is_only_read_for_methods_that_generate_the_documents():
+    def fail():
+        raise AssertionError('read the Matrix host')
+    assert role_plan.plan('matrix_base_domain', base_domain_variables(), fail)['documents'] is None
+    netlify = base_domain_variables(matrix_base_domain_webserver='netlify', matrix_base_domain_config_path='/srv/_redirects')
+    assert 'netlify_block' in role_plan.plan('matrix_base_domain', netlify, fail)
+
+
+@pytest.mark.parametrize('variables, message', [
+    (inventory(**{'web.example.com': {'matrix_domain': 'example.org'}}),
+     "matrix_base_domain_matrix_host: no host of group matrix_servers has matrix_domain 'example.com'"),
+    (inventory(**{'one': MATRIX_HOST_VARS, 'two': MATRIX_HOST_VARS}),
+     "matrix_base_domain_matrix_host: hosts one, two of group matrix_servers all have matrix_domain 'example.com': "
+     "set it to the one"),
+    (inventory({'matrix_base_domain_matrix_host': 'matrix.example.net'}),
+     "matrix_base_domain_matrix_host: 'matrix.example.net' is not a host of the inventory"),
+    (dict(inventory(), matrix_domain=None), 'matrix_domain is not set for example.com'),
+])
+def test_no_matrix_host_or_several_name_the_variable(variables, message):
+    with pytest.raises(role_plan.PlanError) as info:
+        matrix_host(variables)
+    assert message in info.value.problems[0]
+
+
+def test_the_variable_picks_among_several_and_this_host_reads_its_own_variables():
+    variables = inventory({'matrix_base_domain_matrix_host': 'two'}, one=MATRIX_HOST_VARS,
+                          two=dict(MATRIX_HOST_VARS, jitsi_enabled=False))
+    assert matrix_host(variables) == ('two', dict(MATRIX_HOST_VARS, jitsi_enabled=False))
+    # This host's own variables come from the task's (play and role variables too), not from hostvars.
+    variables = dict(inventory({'matrix_base_domain_matrix_host': 'example.com'}), jitsi_enabled=True)
+    host, values = matrix_host(variables)
+    assert (host, values['jitsi_enabled']) == ('example.com', True)
+    # This host in group matrix_servers is found like any other.
+    variables = inventory(**{'example.com': dict(MATRIX_HOST_VARS)})
+    assert matrix_host(variables)[0] == 'example.com'
+
+
+# --- Typos: names with the roles' prefixes that nothing reads.
+
+@pytest.mark.parametrize('name, closest', [
+    ('matrix_static_files_file_matrix_suport_enabled', 'matrix_static_files_file_matrix_support_enabled'),
+    ('matrix_static_files_file_matrix_support_property_m_contact', 'matrix_static_files_file_matrix_support_property_m_contacts'),
+    ('matrix_base_domain_webservr', 'matrix_base_domain_webserver'),
+    ('matrix_base_domain_upstream_hostnme', 'matrix_base_domain_upstream_hostname'),
+])
+def test_a_typo_warns_with_the_closest_known_name(name, closest):
+    known = frozenset(('matrix_static_files_file_matrix_support_enabled', 'matrix_static_files_file_matrix_server_enabled',
+                       'matrix_static_files_file_matrix_support_property_m_contacts', 'matrix_base_domain_webserver',
+                       'matrix_base_domain_upstream_hostname', 'matrix_base_domain_upstream_address'))
+    assert role_plan.unknown_variables({name: True, 'matrix_domain': 'example.com'} | dict.fromkeys(known), known) == [
+        '%s is not a variable of the matrix.wellknown roles (nor of MDAD): it has no effect. Did you mean %s?'
+        % (name, closest)]
+
+
+def test_a_name_far_from_any_known_one_warns_without_a_guess():
+    assert role_plan.unknown_variables(['matrix_base_domain_zzz'], frozenset(['matrix_base_domain_webserver'])) == [
+        'matrix_base_domain_zzz is not a variable of the matrix.wellknown roles (nor of MDAD): it has no effect']
