@@ -41,7 +41,7 @@ NEW = {
 
 
 def expected_bytes(document):
-    return (json.dumps(document, sort_keys=True, indent=4) + '\n').encode()
+    return json.dumps(document, sort_keys=True, indent=4, separators=(',', ': ')).encode('ascii')
 
 
 def state_of(directory):

@@ -39,7 +39,7 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason='acts as root against 
 
 
 def expected_bytes(document):
-    return (json.dumps(document, sort_keys=True, indent=4, ensure_ascii=False) + '\n').encode('utf-8')
+    return json.dumps(document, sort_keys=True, indent=4, separators=(',', ': ')).encode('ascii')
 
 
 def as_nobody(script, cwd):
