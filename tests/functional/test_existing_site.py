@@ -228,6 +228,8 @@ backend website
         values = {
             'matrix_base_domain_webserver': self.server,
             'matrix_base_domain_method': 'static',
+            # One host plays both: the documents come from its own variables.
+            'matrix_base_domain_matrix_host': '{{ inventory_hostname }}',
             'matrix_base_domain_https_port': self.port,
             'matrix_base_domain_listen_addresses': ['127.0.0.1'],
             'matrix_base_domain_tls_certificate': str(self.cert),
