@@ -16,9 +16,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import stat
-import subprocess
 import sys
 import tempfile
 import time
@@ -151,29 +149,20 @@ def remove_stale_staging(root=None):
     return removed
 
 
-def bounded_run(timeout):
-    """A ``run(argv, cwd, environment)`` that gives (rc, out, err), and kills the command (with the processes it
-    started) and raises CheckTimeout when it runs longer than ``timeout`` seconds."""
+def bounded_run(module, timeout):
+    """A ``run(argv, cwd, environment)`` that gives (rc, out, err), and raises CheckTimeout when the command runs
+    longer than ``timeout`` seconds. It runs under coreutils' ``timeout``, which stops the command with every process
+    it started (its process group): TERM at the bound, KILL 5 seconds later."""
     from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import CheckTimeout
 
     def run(argv, cwd, environment):
-        env = dict(os.environ, LC_ALL='C', LANG='C')
-        env.update(environment)
-        try:
-            process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, start_new_session=True)
-        except OSError as exc:
-            return 127, '', '%s: %s' % (argv[0], to_native(exc.strerror or exc))
-        try:
-            out, err = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            process.communicate()
+        environ = dict(environment, LC_ALL='C', LANG='C')
+        rc, out, err = module.run_command(['timeout', '--kill-after=5', str(timeout)] + list(argv), cwd=cwd,
+                                          environ_update=environ, check_rc=False)
+        # 124: stopped at the bound; 137: killed after it (128 + KILL).
+        if rc in (124, 137):
             raise CheckTimeout(argv, timeout)
-        return process.returncode, to_text(out, errors='surrogate_or_replace'), to_text(err, errors='surrogate_or_replace')
+        return rc, to_text(out, errors='surrogate_or_replace'), to_text(err, errors='surrogate_or_replace')
     return run
 
 
@@ -268,7 +257,7 @@ def check_site(module, webserver, planned, binary, document_directory=None, docu
             return text
 
         content = staged_config(webserver['content'], replacements)
-        run = bounded_run(timeout)
+        run = bounded_run(module, timeout)
         main = find_main_config(server, webserver.get('main_config')) if server != 'traefik' else None
         whole = None
         staging = None

@@ -18,12 +18,10 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import signal
-import subprocess
 import tempfile
 import time
 
-from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
+from ansible.module_utils.common.text.converters import to_native, to_text
 
 from ansible_collections.matrix.wellknown.plugins.module_utils.files import PlanError
 
@@ -179,37 +177,27 @@ def clear_marker(path):
     _sync_directory(os.path.dirname(path))
 
 
-def run_bounded(argv, timeout):
+def run_bounded(module, argv, timeout):
     """Run ``argv`` (no shell) for at most ``timeout`` seconds; return (rc, output, finished).
 
-    The output goes to a temporary file, not a pipe: a daemon the command starts may keep it open, and must not
-    hold the run. A command still running at the deadline is stopped with its whole process group.
+    The output goes to a temporary file, not a pipe: a daemon the command starts may keep a pipe open, and must not
+    hold the run. The command runs under coreutils' ``timeout``, which stops it with every process it started (its
+    process group) at the bound: TERM, then KILL 2 seconds later.
     """
-    with tempfile.TemporaryFile() as output:
-        try:
-            process = subprocess.Popen([to_bytes(arg) for arg in argv], stdin=subprocess.DEVNULL, stdout=output,
-                                       stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
-        except OSError as exc:
-            # As a shell reports a command it cannot run.
-            return 127, 'cannot run %s: %s' % (argv[0], to_native(exc.strerror or exc)), True
-        finished = True
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            finished = False
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                try:
-                    os.killpg(process.pid, sig)
-                except OSError:
-                    break
-                try:
-                    process.wait(timeout=2)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        output.seek(0)
-        text = to_text(output.read(OUTPUT_LIMIT), errors='surrogate_or_replace').strip()
-    return (process.returncode if finished else None), text, finished
+    handle, path = tempfile.mkstemp(prefix='matrix-wellknown-reload-')
+    os.close(handle)
+    try:
+        # sh only redirects and execs the command: its arguments are never parsed by the shell.
+        rc, dummy, err = module.run_command(
+            ['timeout', '--kill-after=2', str(timeout), 'sh', '-c', 'exec "$@" >"$0" 2>&1 </dev/null', path]
+            + [to_text(arg) for arg in argv], check_rc=False)
+        with open(path, 'rb') as output:
+            text = to_text(output.read(OUTPUT_LIMIT), errors='surrogate_or_replace').strip()
+    finally:
+        os.unlink(path)
+    if rc in (124, 137):
+        return None, text, False
+    if rc == 127:
+        # As a shell reports a command it cannot run (sh's own message, or timeout's when it cannot start sh).
+        text = 'cannot run %s: %s' % (argv[0], text or to_text(err).strip() or 'not found')
+    return rc, text, True

@@ -607,7 +607,7 @@ class Change(object):
         argv = shlex.split(self.reload_command)
         timeout = self.webserver['reload_timeout']
         server = site_files.SERVER_NAMES[self.webserver['server']]
-        rc, output, finished = transaction.run_bounded(argv, timeout)
+        rc, output, finished = transaction.run_bounded(self.module, argv, timeout)
         result['reload_command'] = argv
         result['reload_output'] = output
         if finished and rc == 0:
@@ -631,7 +631,7 @@ class Change(object):
                         'reloaded, since the reload command hangs: the reload stays owed, and the next run reloads.'
                         % (self.webserver['path'], ', '.join(restored)))
         else:
-            rc, again, finished = transaction.run_bounded(argv, timeout)
+            rc, again, finished = transaction.run_bounded(self.module, argv, timeout)
             result['reload_output'] = again
             outcome = ('exited with %s: %s' % (rc, again or '(no output)')) if finished else 'it did not finish'
             if finished and rc == 0:

@@ -237,6 +237,17 @@ def kill_tree(process):
         except ProcessLookupError:
             pass
     process.communicate()
+    # A process SIGKILLed on a busy machine may still be on its way out: wait until each one is gone (or a zombie).
+    deadline = time.monotonic() + 10
+    for pid in tree:
+        while time.monotonic() < deadline:
+            try:
+                with open('/proc/%d/stat' % pid) as handle:
+                    if handle.read().rsplit(')', 1)[1].split()[0] == 'Z':
+                        break
+            except (OSError, IndexError):
+                break
+            time.sleep(0.05)
 
 
 def processes_running(argv):

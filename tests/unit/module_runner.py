@@ -49,3 +49,11 @@ def run_module(main, args, check_mode=False, diff=False):
         except ModuleExit as done:
             return done.result, done.failed
     raise AssertionError('the module returned without calling exit_json or fail_json')
+
+
+def real_module(check_mode=True):
+    """An AnsibleModule with no options, for module_utils that run commands through ``module.run_command``.
+
+    Check mode by default: the server check's clean-up then leaves the system's temporary directory alone."""
+    with patch_module_args({'_ansible_check_mode': check_mode}):
+        return basic.AnsibleModule(argument_spec={}, supports_check_mode=True)

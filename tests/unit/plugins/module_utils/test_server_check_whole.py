@@ -25,6 +25,8 @@ from ansible_collections.matrix.wellknown.plugins.module_utils.server_check impo
     stage_tree,
 )
 
+from module_runner import real_module
+
 SBIN = os.pathsep.join([os.environ.get('PATH', ''), '/usr/sbin', '/sbin'])
 
 # apache2 -t -D DUMP_VHOSTS, as Apache 2.4 prints it.
@@ -128,16 +130,10 @@ def test_a_check_that_does_not_finish_is_stopped_and_named(tmp_path):
     binary.chmod(0o755)
     config = tmp_path / 'site.conf'
 
-    class Module(object):
-        check_mode = True  # leaves other runs' staging directories in the system's temporary directory alone
-
-        def run_command(self, *args, **kwargs):
-            raise AssertionError('the check runs through its own bounded runner')
-
     start = time.monotonic()
-    check = site_files.check_site(Module(), {'server': 'nginx', 'path': str(config), 'content': 'server {}\n',
-                                             'check_timeout': 1, 'main_config': str(tmp_path / 'absent.conf')},
-                                  {'bundle': None, 'files': []}, str(binary))
+    webserver = {'server': 'nginx', 'path': str(config), 'content': 'server {}\n', 'check_timeout': 1,
+                 'main_config': str(tmp_path / 'absent.conf')}
+    check = site_files.check_site(real_module(), webserver, {'bundle': None, 'files': []}, str(binary))
     assert time.monotonic() - start < 10
     assert not check.ok
     assert check.problem['kind'] == 'timeout'
@@ -155,7 +151,7 @@ def test_a_check_that_does_not_finish_is_stopped_and_named(tmp_path):
 
 
 def test_bounded_run_raises_with_the_command():
-    run = site_files.bounded_run(0.5)
+    run = site_files.bounded_run(real_module(), 0.5)
     with pytest.raises(CheckTimeout) as raised:
         run(['sleep', '20'], '/', {})
     assert raised.value.argv == ['sleep', '20']
@@ -192,7 +188,7 @@ def test_nginx_whole_check_refuses_a_second_site_for_the_name(tmp_path):
     binary, root = _nginx_tree(tmp_path)
     content = 'server {\n    listen 127.0.0.1:8443;\n    server_name example.com;\n    location / {\n        return 404;\n    }\n}\n'
     target = root / 'conf.d' / 'matrix.conf'
-    check = server_check.check_whole(site_files.bounded_run(30), 'nginx', content, binary, str(tmp_path),
+    check = server_check.check_whole(site_files.bounded_run(real_module(), 30), 'nginx', content, binary, str(tmp_path),
                                      str(target), str(root / 'nginx.conf'))
     assert check.loaded and not check.ok
     assert check.conflicts == [{'name': 'example.com', 'address': '127.0.0.1:8443',
@@ -201,7 +197,7 @@ def test_nginx_whole_check_refuses_a_second_site_for_the_name(tmp_path):
     assert not target.exists()
     # Another name on the same port is fine.
     (tmp_path / 'again').mkdir()
-    other = server_check.check_whole(site_files.bounded_run(30), 'nginx', content.replace('example.com', 'matrix.example.com'),
+    other = server_check.check_whole(site_files.bounded_run(real_module(), 30), 'nginx', content.replace('example.com', 'matrix.example.com'),
                                      binary, str(tmp_path / 'again'), str(target), str(root / 'nginx.conf'))
     assert other.ok and other.loaded, other.output
 
@@ -209,21 +205,17 @@ def test_nginx_whole_check_refuses_a_second_site_for_the_name(tmp_path):
 def test_nginx_whole_check_a_file_the_main_config_does_not_load(tmp_path):
     binary, root = _nginx_tree(tmp_path)
     elsewhere = tmp_path / 'elsewhere.conf'
-    check = server_check.check_whole(site_files.bounded_run(30), 'nginx', 'server {\n    server_name example.com;\n}\n',
+    check = server_check.check_whole(site_files.bounded_run(real_module(), 30), 'nginx', 'server {\n    server_name example.com;\n}\n',
                                      binary, str(tmp_path), str(elsewhere), str(root / 'nginx.conf'))
     assert check.ok and not check.loaded
 
 
 def test_without_the_main_config_the_file_is_checked_alone_with_a_warning(tmp_path):
     binary, root = _nginx_tree(tmp_path)
-
-    class Module(object):
-        check_mode = True  # leaves other runs' staging directories in the system's temporary directory alone
-
-    check = site_files.check_site(Module(), {'server': 'nginx', 'path': str(root / 'conf.d' / 'matrix.conf'),
-                                             'content': 'server {\n    listen 127.0.0.1:8443;\n    server_name example.com;\n}\n',
-                                             'main_config': str(tmp_path / 'custom' / 'nginx.conf')},
-                                  {'bundle': None, 'files': []}, binary)
+    webserver = {'server': 'nginx', 'path': str(root / 'conf.d' / 'matrix.conf'),
+                 'content': 'server {\n    listen 127.0.0.1:8443;\n    server_name example.com;\n}\n',
+                 'main_config': str(tmp_path / 'custom' / 'nginx.conf')}
+    check = site_files.check_site(real_module(), webserver, {'bundle': None, 'files': []}, binary)
     assert check.ok
     assert check.warnings == [
         "nginx's main configuration %s was not found: %s was checked alone, not with the sites already there (a second "
@@ -246,7 +238,7 @@ def test_haproxy_whole_check_loads_the_services_directory_with_the_candidate(tmp
     defaults = 'EXTRAOPTS="-f %s"\n' % conf_d
     content = 'frontend matrix\n    bind 127.0.0.1:8443\n    use_backend other\n'
     (tmp_path / 'w1').mkdir()
-    check = server_check.check_whole(site_files.bounded_run(30), 'haproxy', content, binary, str(tmp_path / 'w1'),
+    check = server_check.check_whole(site_files.bounded_run(real_module(), 30), 'haproxy', content, binary, str(tmp_path / 'w1'),
                                      str(candidate), str(main), defaults)
     assert check.loaded and not check.ok
     assert check.conflicts == [{'name': 'matrix', 'address': '127.0.0.1:8443', 'sites': [str(main)],
@@ -255,6 +247,6 @@ def test_haproxy_whole_check_loads_the_services_directory_with_the_candidate(tmp
     assert not candidate.exists()
     # The same frontend on another port: the service's files and the candidate load together.
     (tmp_path / 'w2').mkdir()
-    check = server_check.check_whole(site_files.bounded_run(30), 'haproxy', content.replace('8443', '8444'), binary,
+    check = server_check.check_whole(site_files.bounded_run(real_module(), 30), 'haproxy', content.replace('8443', '8444'), binary,
                                      str(tmp_path / 'w2'), str(candidate), str(main), defaults)
     assert check.ok and check.loaded, check.output

@@ -20,7 +20,7 @@ import pytest
 from ansible_collections.matrix.wellknown.plugins.module_utils import transaction
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown
 
-from module_runner import run_module
+from module_runner import real_module, run_module
 
 SERVER = {'m.server': 'matrix.example.com:443'}
 NEW_SERVER = {'m.server': 'matrix.example.org:443'}
@@ -177,7 +177,7 @@ def test_run_bounded_does_not_wait_for_a_daemon_holding_its_output(tmp_path):
     script = 'import subprocess; p = subprocess.Popen(["sleep", "30"], start_new_session=True); ' \
              'open(%r, "w").write(str(p.pid)); print("started")' % str(pid_file)
     try:
-        rc, output, finished = transaction.run_bounded([sys.executable, '-c', script], 10)
+        rc, output, finished = transaction.run_bounded(real_module(), [sys.executable, '-c', script], 10)
         assert (rc, output, finished) == (0, 'started', True)
     finally:
         if pid_file.exists():
@@ -185,7 +185,7 @@ def test_run_bounded_does_not_wait_for_a_daemon_holding_its_output(tmp_path):
 
 
 def test_run_bounded_reports_a_command_that_cannot_start(tmp_path):
-    rc, output, finished = transaction.run_bounded([str(tmp_path / 'missing')], 5)
+    rc, output, finished = transaction.run_bounded(real_module(), [str(tmp_path / 'missing')], 5)
     assert rc == 127 and finished and output.startswith('cannot run %s' % (tmp_path / 'missing'))
 
 
