@@ -12,8 +12,9 @@ import yaml
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import mdad
-from ansible_collections.matrix.wellknown.plugins.plugin_utils import render, role_plan
+from ansible_collections.matrix.wellknown.plugins.plugin_utils import _mdad as mdad
+from ansible_collections.matrix.wellknown.plugins.plugin_utils import _render as render
+from ansible_collections.matrix.wellknown.plugins.plugin_utils import _role_plan as role_plan
 
 # The roles' registered results, which are in the variables of later tasks.
 _REGISTERED = ('matrix_static_files_result', 'matrix_static_files_self_check_result', 'matrix_base_domain_result',

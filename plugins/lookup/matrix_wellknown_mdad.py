@@ -83,8 +83,8 @@ _raw:
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import mdad
-from ansible_collections.matrix.wellknown.plugins.plugin_utils import role_plan
+from ansible_collections.matrix.wellknown.plugins.plugin_utils import _mdad as mdad
+from ansible_collections.matrix.wellknown.plugins.plugin_utils import _role_plan as role_plan
 
 
 class LookupModule(LookupBase):

@@ -81,8 +81,8 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import files
-from ansible_collections.matrix.wellknown.plugins.module_utils.site_files import pem_bundle
+from ansible_collections.matrix.wellknown.plugins.module_utils import _files as files
+from ansible_collections.matrix.wellknown.plugins.module_utils._site_files import pem_bundle
 
 
 def _read(module, path, what):

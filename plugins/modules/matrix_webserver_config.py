@@ -170,7 +170,8 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import files, site_files
+from ansible_collections.matrix.wellknown.plugins.module_utils import _files as files
+from ansible_collections.matrix.wellknown.plugins.module_utils import _site_files as site_files
 
 
 def main():

@@ -358,13 +358,15 @@ import shlex
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.documents import (
+from ansible_collections.matrix.wellknown.plugins.module_utils._documents import (
     OPTION_DOCUMENTS,
     check_document_name,
     serialize,
     validate_documents,
 )
-from ansible_collections.matrix.wellknown.plugins.module_utils import files, site_files, transaction
+from ansible_collections.matrix.wellknown.plugins.module_utils import _files as files
+from ansible_collections.matrix.wellknown.plugins.module_utils import _site_files as site_files
+from ansible_collections.matrix.wellknown.plugins.module_utils import _transaction as transaction
 
 
 CHANGES = (files.CREATED, files.UPDATED, files.REMOVED)

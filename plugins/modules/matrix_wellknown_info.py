@@ -520,10 +520,10 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.checker import Checker
-from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import check_server_name
-from ansible_collections.matrix.wellknown.plugins.module_utils.http_client import Client, parse_connect_to
-from ansible_collections.matrix.wellknown.plugins.module_utils.resolver import Resolver, parse_nameservers
+from ansible_collections.matrix.wellknown.plugins.module_utils._checker import Checker
+from ansible_collections.matrix.wellknown.plugins.module_utils._grammar import check_server_name
+from ansible_collections.matrix.wellknown.plugins.module_utils._http_client import Client, parse_connect_to
+from ansible_collections.matrix.wellknown.plugins.module_utils._resolver import Resolver, parse_nameservers
 
 MAX_TIMEOUT = 3600
 MAX_DEADLINE = 86400

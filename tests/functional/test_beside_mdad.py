@@ -5,7 +5,7 @@
 
 MDAD's matrix-static-files role writes each document with `ansible.builtin.copy` and
 `content: "{{ <document> | to_nice_json }}"`, mode 0644, in a directory it keeps at 0750. The play below does
-the same with the documents MDAD wrote for a real vars.yml (tests/unit/plugins/module_utils/mdad/everything),
+the same with the documents MDAD wrote for a real vars.yml (tests/unit/plugins/plugin_utils/mdad/everything),
 so that the test needs no MDAD code.
 """
 

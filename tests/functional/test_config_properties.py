@@ -19,10 +19,11 @@ import subprocess
 import pytest
 from hypothesis import HealthCheck, event, example, given, settings, strategies as st
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import server_check, settings as site_settings
-from ansible_collections.matrix.wellknown.plugins.module_utils.settings import SettingsError
-from ansible_collections.matrix.wellknown.plugins.module_utils.site import build_site
-from ansible_collections.matrix.wellknown.plugins.plugin_utils.render import render
+from ansible_collections.matrix.wellknown.plugins.module_utils import _server_check as server_check
+from ansible_collections.matrix.wellknown.plugins.plugin_utils import _settings as site_settings
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._settings import SettingsError
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._site import build_site
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._render import render
 
 from helpers import program
 

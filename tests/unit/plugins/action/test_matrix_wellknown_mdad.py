@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from ansible_collections.matrix.wellknown.plugins.action.matrix_wellknown_mdad import KNOWN_VARIABLES
-from ansible_collections.matrix.wellknown.plugins.plugin_utils import role_plan
+from ansible_collections.matrix.wellknown.plugins.plugin_utils import _role_plan as role_plan
 
 ROLES_DIR = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles')
 

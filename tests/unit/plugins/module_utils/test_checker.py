@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import checker
-from ansible_collections.matrix.wellknown.plugins.module_utils.checker import Checker, describe_difference, parse_json
-from ansible_collections.matrix.wellknown.plugins.module_utils.http_client import FetchError, Response
-from ansible_collections.matrix.wellknown.plugins.module_utils.resolver import DnsError
+from ansible_collections.matrix.wellknown.plugins.module_utils import _checker as checker
+from ansible_collections.matrix.wellknown.plugins.module_utils._checker import Checker, describe_difference, parse_json
+from ansible_collections.matrix.wellknown.plugins.module_utils._http_client import FetchError, Response
+from ansible_collections.matrix.wellknown.plugins.module_utils._resolver import DnsError
 
 BASE = 'https://example.com/.well-known/matrix/'
 FEDERATION = '/_matrix/federation/v1/version'

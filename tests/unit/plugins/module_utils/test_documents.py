@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import documents
+from ansible_collections.matrix.wellknown.plugins.module_utils import _documents as documents
 
 HOMESERVER = {'m.homeserver': {'base_url': 'https://matrix.example.com'}}
 

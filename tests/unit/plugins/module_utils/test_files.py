@@ -22,7 +22,8 @@ import time
 
 import pytest
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import files, site_files
+from ansible_collections.matrix.wellknown.plugins.module_utils import _files as files
+from ansible_collections.matrix.wellknown.plugins.module_utils import _site_files as site_files
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown
 
 from module_runner import run_module

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import grammar
+from ansible_collections.matrix.wellknown.plugins.module_utils import _grammar as grammar
 
 
 @pytest.mark.parametrize('value', [

@@ -12,15 +12,15 @@ import time
 
 import pytest
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import http_client
-from ansible_collections.matrix.wellknown.plugins.module_utils import resolver as resolver_module
-from ansible_collections.matrix.wellknown.plugins.module_utils.http_client import (
+from ansible_collections.matrix.wellknown.plugins.module_utils import _http_client as http_client
+from ansible_collections.matrix.wellknown.plugins.module_utils import _resolver as resolver_module
+from ansible_collections.matrix.wellknown.plugins.module_utils._http_client import (
     Client,
     FetchError,
     is_ip_address,
     parse_connect_to,
 )
-from ansible_collections.matrix.wellknown.plugins.module_utils.resolver import DnsError, Resolver, parse_nameservers
+from ansible_collections.matrix.wellknown.plugins.module_utils._resolver import DnsError, Resolver, parse_nameservers
 
 
 # --- connect_to --------------------------------------------------------------------

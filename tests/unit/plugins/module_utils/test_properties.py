@@ -10,7 +10,8 @@ import re
 
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import documents, grammar
+from ansible_collections.matrix.wellknown.plugins.module_utils import _documents as documents
+from ansible_collections.matrix.wellknown.plugins.module_utils import _grammar as grammar
 
 json_scalars = st.none() | st.booleans() | st.integers(-2 ** 53, 2 ** 53) | st.text(max_size=20) | st.floats(allow_nan=False, allow_infinity=False)
 json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),

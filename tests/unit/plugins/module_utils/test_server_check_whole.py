@@ -12,8 +12,9 @@ import time
 
 import pytest
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import server_check, site_files
-from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import (
+from ansible_collections.matrix.wellknown.plugins.module_utils import _server_check as server_check
+from ansible_collections.matrix.wellknown.plugins.module_utils import _site_files as site_files
+from ansible_collections.matrix.wellknown.plugins.module_utils._server_check import (
     CheckTimeout,
     apache_conflicts,
     caddy_addresses,

@@ -19,10 +19,10 @@ import pytest
 
 from ansible.module_utils import basic
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import BINARIES
-from ansible_collections.matrix.wellknown.plugins.module_utils.site import build_site, managed_line
+from ansible_collections.matrix.wellknown.plugins.module_utils._server_check import BINARIES
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._site import build_site, managed_line
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_webserver_config
-from ansible_collections.matrix.wellknown.plugins.plugin_utils.render import render as render_site
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._render import render as render_site
 
 from module_runner import patch_module_args
 

@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import files
+from ansible_collections.matrix.wellknown.plugins.module_utils import _files as files
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown
 
 from module_runner import run_module

@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import transaction
+from ansible_collections.matrix.wellknown.plugins.module_utils import _transaction as transaction
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown
 
 from module_runner import real_module, run_module

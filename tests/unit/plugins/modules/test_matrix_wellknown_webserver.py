@@ -17,9 +17,9 @@ import pytest
 
 from ansible.module_utils import basic
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.site import build_site, managed_line
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._site import build_site, managed_line
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown
-from ansible_collections.matrix.wellknown.plugins.plugin_utils.render import render
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._render import render
 
 from module_runner import run_module
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.matrix.wellknown.plugins.plugin_utils.render import check_advice
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._render import check_advice
 
 
 def conflict(sites, frontend=None):

@@ -1,16 +1,16 @@
 # Copyright (c) matrix.wellknown contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What a role run plans on the controller from its variables (plugin_utils/role_plan.py)."""
+"""What a role run plans on the controller from its variables (plugin_utils/_role_plan.py)."""
 
 from __future__ import annotations
 
 import pytest
 import yaml
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.documents import serialize
-from ansible_collections.matrix.wellknown.plugins.plugin_utils import role_plan
-from ansible_collections.matrix.wellknown.plugins.plugin_utils.render import render
+from ansible_collections.matrix.wellknown.plugins.module_utils._documents import serialize
+from ansible_collections.matrix.wellknown.plugins.plugin_utils import _role_plan as role_plan
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._render import render
 
 DEFAULT_CONFIGS = sorted(
     '/etc/%s' % path for path in (

@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
 """Grammars from the Matrix specification, as pure functions.
 
-Private to this collection: no API stability is promised to other collections.
 Every ``check_*`` function returns ``None`` when the value is valid, otherwise a
 short rule sentence ("is not ...") that callers prefix with the value's name.
 """

@@ -2,9 +2,11 @@
 # Copyright (c) matrix.wellknown contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
 """The web server configs, rendered on the controller from a site that ``site.build_site`` checked.
 
-Private to this collection: no API stability is promised to other collections.
 One template per server type, in ``templates/`` beside this file. They are plain Jinja2 (no Ansible
 filters or lookups): every value in a site has passed a grammar that leaves no room for config syntax,
 so rendering needs nothing of the play and costs no task.
@@ -16,7 +18,7 @@ import os
 
 import jinja2
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.site import managed_line
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._site import managed_line
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'templates')
 
@@ -39,7 +41,7 @@ def render(site):
 def check_advice(role, site, problem):
     """What to change when the server's check of a role's config found ``problem`` (the module's result
     ``webserver.problem``): the role's variables and the exact line to add; '' for other problems."""
-    from ansible_collections.matrix.wellknown.plugins.module_utils.site import default_config_path
+    from ansible_collections.matrix.wellknown.plugins.plugin_utils._site import default_config_path
 
     prefix = 'matrix_base_domain_' if role == 'matrix_base_domain' else 'matrix_static_files_webserver_'
     server = site['server']

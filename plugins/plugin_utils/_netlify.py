@@ -3,15 +3,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
 """The Netlify ``_redirects`` rule that proxies /.well-known/matrix/ to the Matrix host.
 
-Private to this collection: no API stability is promised to other collections.
 Pure functions only, called by the ``netlify_redirects`` filter and the unit tests.
 """
 
 from __future__ import annotations
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.settings import Problems, SettingsError, hosted_service
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._settings import Problems, SettingsError, hosted_service
 
 # Marker lines of the managed block (ansible.builtin.blockinfile fills in {mark} with BEGIN and END).
 MARKER = '# {mark} matrix.wellknown.matrix_base_domain: /.well-known/matrix/ from the Matrix host'

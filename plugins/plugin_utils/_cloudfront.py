@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
 """The CloudFront origin and cache behaviour that forward /.well-known/matrix/ to the Matrix host.
 
-Private to this collection: no API stability is promised to other collections.
 Pure functions only, called by the ``cloudfront_distribution`` filter and the unit tests.
 
 The result holds the ``Origins`` and ``CacheBehaviors`` members of a ``DistributionConfig`` in the shapes
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.settings import Problems, SettingsError, hosted_service
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._settings import Problems, SettingsError, hosted_service
 
 PATH_PATTERN = '/.well-known/matrix/*'
 # Managed cache policy "CachingOptimized": no cookies or query strings in the cache key, and the

@@ -2,6 +2,9 @@
 # Copyright (c) matrix.wellknown contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
 """The documents of the matrix_static_files role, built from its variables the way MDAD builds them.
 
 matrix-docker-ansible-deploy (MDAD) derives each document through chains of defaults: its
@@ -15,7 +18,7 @@ MDAD's default, computed from the variables it depends on.
 ``plan(variables)`` takes the values (already templated) of the variables ``relevant()`` selects and
 returns the path, the documents to write and the ones to delete. Pure: no Ansible, no I/O.
 
-The rules follow MDAD at commit c0681e4 (tests/unit/plugins/module_utils/mdad/ holds documents MDAD itself
+The rules follow MDAD at commit c0681e4 (tests/unit/plugins/plugin_utils/mdad/ holds documents MDAD itself
 rendered for the same vars.yml files).
 """
 
@@ -26,7 +29,7 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import (
+from ansible_collections.matrix.wellknown.plugins.module_utils._grammar import (
     check_hostname,
     check_ed25519_key,
     check_http_url,

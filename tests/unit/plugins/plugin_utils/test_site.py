@@ -1,7 +1,7 @@
 # Copyright (c) matrix.wellknown contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The site of a web server config (module_utils/site.py, settings.py) and its check by the server (server_check.py)."""
+"""The site of a web server config (plugin_utils/_site.py, settings.py) and its check by the server (server_check.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import copy
 
 import pytest
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import server_check, site as site_utils, site_files
-from ansible_collections.matrix.wellknown.plugins.module_utils.settings import SettingsError
-from ansible_collections.matrix.wellknown.plugins.module_utils.site import build_site
+from ansible_collections.matrix.wellknown.plugins.module_utils import _server_check as server_check
+from ansible_collections.matrix.wellknown.plugins.plugin_utils import _site as site_utils
+from ansible_collections.matrix.wellknown.plugins.module_utils import _site_files as site_files
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._settings import SettingsError
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._site import build_site
 
 NAMES = {
     'hostname': 'matrix_base_domain_hostname',

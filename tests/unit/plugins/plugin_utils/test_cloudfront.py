@@ -1,7 +1,7 @@
 # Copyright (c) matrix.wellknown contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The CloudFront origin and behaviour (module_utils/cloudfront.py), validated against botocore's CloudFront API model."""
+"""The CloudFront origin and behaviour (plugin_utils/_cloudfront.py), validated against botocore's CloudFront API model."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import subprocess
 
 import pytest
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.cloudfront import CACHING_OPTIMIZED, distribution_fragment
-from ansible_collections.matrix.wellknown.plugins.module_utils.settings import SettingsError
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._cloudfront import CACHING_OPTIMIZED, distribution_fragment
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._settings import SettingsError
 
 botocore_session = pytest.importorskip('botocore.session')
 botocore_validate = pytest.importorskip('botocore.validate')

@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
 """The site a web server config describes, built on the controller from the roles' settings.
 
-Private to this collection: no API stability is promised to other collections.
 Pure functions only. ``build_site`` checks every value that a template writes into a config file and
 returns the normalised site the templates render; a problem names the user's variable.
 """
@@ -16,9 +18,9 @@ import ipaddress
 import posixpath
 import re
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.documents import check_document_name
-from ansible_collections.matrix.wellknown.plugins.module_utils.files import MANAGED_PREFIX
-from ansible_collections.matrix.wellknown.plugins.module_utils.settings import (
+from ansible_collections.matrix.wellknown.plugins.module_utils._documents import check_document_name
+from ansible_collections.matrix.wellknown.plugins.module_utils._files import MANAGED_PREFIX
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._settings import (
     Problems,
     SettingsError,
     check_cache_max_age,

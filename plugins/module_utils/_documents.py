@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
 """Validation and serialisation of /.well-known/matrix/* documents.
 
-Private to this collection: no API stability is promised to other collections.
 Pure functions only: no file or network access, so both the writer module and
 the checker module (and the tests) call them directly.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import (
+from ansible_collections.matrix.wellknown.plugins.module_utils._grammar import (
     check_ed25519_key,
     check_email,
     check_hostname,

@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
 """Checking a web server config with the server itself, on the target, before it replaces the current one.
 
-Private to this collection: no API stability is promised to other collections.
 A drop-in config cannot be checked alone: ``validation_wrapper`` writes a minimal main config that
 includes it the way it is used, with every path the check writes under a temporary directory.
 """

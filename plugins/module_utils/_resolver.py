@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
 """DNS lookups for the discovery checker: SRV records, and A/AAAA with chosen name servers.
 
-Private to this collection: no API stability is promised to other collections.
 dnspython is optional: without it SRV lookups report ``dns-library-missing``
 and addresses come from the system resolver (unless name servers were given).
 """
@@ -17,8 +19,8 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import check_ipv6_address, check_port, split_server_name
-from ansible_collections.matrix.wellknown.plugins.module_utils.http_client import FetchError, system_addresses
+from ansible_collections.matrix.wellknown.plugins.module_utils._grammar import check_ipv6_address, check_port, split_server_name
+from ansible_collections.matrix.wellknown.plugins.module_utils._http_client import FetchError, system_addresses
 
 try:
     import dns.exception

@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
 """A small HTTP(S) client for the discovery checker, on the standard library only.
 
-Private to this collection: no API stability is promised to other collections.
 
 What it does that urllib does not: it connects to one address while keeping the
 original name for TLS SNI, certificate verification and the Host header (curl's
@@ -28,7 +30,7 @@ import time
 
 from urllib.parse import urlsplit
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import check_hostname, check_port
+from ansible_collections.matrix.wellknown.plugins.module_utils._grammar import check_hostname, check_port
 
 # Well-known documents must stay under 50 KiB; reading a little more tells an
 # oversize document from a truncated read without ever holding a huge body.

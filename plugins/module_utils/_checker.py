@@ -3,15 +3,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
 """Check a live Matrix discovery setup: the three well-known documents, federation and client endpoints.
 
-Private to this collection: no API stability is promised to other collections.
 The network is reached only through two injected objects, so tests can run the
 whole logic against fakes:
 
 - ``client.request(method, url, headers=None, tls_name=None, host_header=None,
   connect_host=None, connect_port=None)`` returns an ``http_client.Response`` or raises
-  ``http_client.FetchError`` (see plugins/module_utils/http_client.py);
+  ``http_client.FetchError`` (see plugins/module_utils/_http_client.py);
 - ``resolver.srv(name)`` returns SRV records as dicts (priority, weight, port,
   target), ``[]`` when there are none, or raises an error with ``code`` and
   ``message``; ``resolver.canonical_name(host)`` returns the name behind a
@@ -34,19 +36,19 @@ import time
 
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.documents import (
+from ansible_collections.matrix.wellknown.plugins.module_utils._documents import (
     ERROR,
     MAX_DOCUMENT_BYTES,
     SPEC_DOCUMENTS,
     WARNING,
     validate_document,
 )
-from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import (
+from ansible_collections.matrix.wellknown.plugins.module_utils._grammar import (
     check_http_url,
     check_server_name,
     split_server_name,
 )
-from ansible_collections.matrix.wellknown.plugins.module_utils.http_client import FetchError, is_ip_address
+from ansible_collections.matrix.wellknown.plugins.module_utils._http_client import FetchError, is_ip_address
 
 # Any origin will do: a browser client sends its own, a correct setup answers "*".
 ORIGIN = 'https://matrix-wellknown-check.invalid'

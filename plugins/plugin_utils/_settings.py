@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
 """Checks of the settings that end up in a web server config or a hosted service's file.
 
-Private to this collection: no API stability is promised to other collections.
 Pure functions only. Every value is checked against a grammar that leaves no room for config syntax
 (no spaces, quotes, ``;``, braces or newlines); a problem names the user's variable.
 """
@@ -16,7 +18,7 @@ import ipaddress
 import posixpath
 import re
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.grammar import (
+from ansible_collections.matrix.wellknown.plugins.module_utils._grammar import (
     check_address,
     check_hostname,
     check_http_url,

@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
 """The web server side of a change on the target: config, HAProxy's certificate bundle, the files it serves.
 
-Private to this collection: no API stability is promised to other collections.
 A config and what it loads are one change with the documents: ``plan_site`` reads what is in place,
 ``check_site`` has the server check the new config with the new documents and files staged in a
 temporary directory, and only then does the module write anything.
@@ -23,7 +25,7 @@ import time
 
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import files
+from ansible_collections.matrix.wellknown.plugins.module_utils import _files as files
 
 SBIN_DIRECTORIES = ['/usr/sbin', '/sbin', '/usr/local/sbin', '/usr/local/bin']
 SERVER_NAMES = {'nginx': 'nginx', 'apache': 'Apache', 'caddy': 'Caddy', 'haproxy': 'HAProxy', 'traefik': 'Traefik'}
@@ -45,7 +47,7 @@ def pem_bundle(certificate, key):
 def binary_names(server):
     """The binaries that can check a config of ``server``."""
     # Imported here: a run with nothing to check never compiles the check (AnsiballZ compiles every import).
-    from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import BINARIES
+    from ansible_collections.matrix.wellknown.plugins.module_utils._server_check import BINARIES
     return BINARIES[server]
 
 
@@ -153,7 +155,7 @@ def bounded_run(module, timeout):
     """A ``run(argv, cwd, environment)`` that gives (rc, out, err), and raises CheckTimeout when the command runs
     longer than ``timeout`` seconds. It runs under coreutils' ``timeout``, which stops the command with every process
     it started (its process group): TERM at the bound, KILL 5 seconds later."""
-    from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import CheckTimeout
+    from ansible_collections.matrix.wellknown.plugins.module_utils._server_check import CheckTimeout
 
     def run(argv, cwd, environment):
         environ = dict(environment, LC_ALL='C', LANG='C')
@@ -168,7 +170,7 @@ def bounded_run(module, timeout):
 
 def _problem_message(server, check, path):
     """What the user reads when the check found a conflict, a name that does not resolve, or ran too long."""
-    from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import include_line
+    from ansible_collections.matrix.wellknown.plugins.module_utils._server_check import include_line
 
     name = SERVER_NAMES[server]
     problem = check.problem or {}
@@ -207,7 +209,7 @@ def check_site(module, webserver, planned, binary, document_directory=None, docu
     the new file alone in a minimal wrapper, with a warning saying what was not checked. ``documents`` maps each
     document name to its new bytes (None for a document about to be deleted). A failed check has ``message``.
     """
-    from ansible_collections.matrix.wellknown.plugins.module_utils.server_check import (
+    from ansible_collections.matrix.wellknown.plugins.module_utils._server_check import (
         CHECK_TIMEOUT,
         HAPROXY_SERVICE_DEFAULTS,
         MAIN_CONFIGS,

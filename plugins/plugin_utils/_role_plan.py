@@ -2,9 +2,11 @@
 # Copyright (c) matrix.wellknown contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
 """What a role run does, planned and validated on the controller before anything is written.
 
-Private to this collection: no API stability is promised to other collections.
 ``plan(role, values, matrix_values)`` takes the (templated) values of the variables ``relevant(role, names)``
 selects and returns the documents to write, the web server site (checked, for the template) or the hosted service's
 file, the configs of other servers to remove, and the reload command. Every problem names the user's
@@ -22,15 +24,18 @@ import ipaddress
 
 from fractions import Fraction
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import cloudfront, documents, mdad, netlify
-from ansible_collections.matrix.wellknown.plugins.module_utils.settings import (
+from ansible_collections.matrix.wellknown.plugins.plugin_utils import _cloudfront as cloudfront
+from ansible_collections.matrix.wellknown.plugins.module_utils import _documents as documents
+from ansible_collections.matrix.wellknown.plugins.plugin_utils import _mdad as mdad
+from ansible_collections.matrix.wellknown.plugins.plugin_utils import _netlify as netlify
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._settings import (
     CACHE_MAX_AGE_MAX,
     SettingsError,
     check_cache_max_age,
     check_file_path,
     check_site_hostname,
 )
-from ansible_collections.matrix.wellknown.plugins.module_utils.site import (
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._site import (
     PROXY_SERVERS,
     SERVERS,
     STATIC_SERVERS,

@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
 """One change at a time, and a reload that is never lost: the lock, the reload-owed marker, the bounded reload.
 
-Private to this collection: no API stability is promised to other collections.
 The module plans, checks, writes and reloads while it holds ``Lock`` on the directories it changes, so a
 second run decides what changed only once the first one is done. Before a change that needs a reload replaces
 anything, ``write_marker`` records that a reload is owed, beside the config; only a reload that succeeded
@@ -23,7 +25,7 @@ import time
 
 from ansible.module_utils.common.text.converters import to_native, to_text
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.files import PlanError
+from ansible_collections.matrix.wellknown.plugins.module_utils._files import PlanError
 
 POLL_SECONDS = 0.2
 OUTPUT_LIMIT = 65536

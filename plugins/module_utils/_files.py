@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
 """File operations of the matrix_wellknown module: plan first, then write atomically, all or nothing.
 
-Private to this collection: no API stability is promised to other collections.
 ``plan`` only reads; a ``Transaction`` writes. The module validates everything and plans every file before the
 first byte is written, so bad input changes nothing.
 

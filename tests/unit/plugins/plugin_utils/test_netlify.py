@@ -1,14 +1,14 @@
 # Copyright (c) matrix.wellknown contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The Netlify _redirects block (module_utils/netlify.py)."""
+"""The Netlify _redirects block (plugin_utils/_netlify.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.matrix.wellknown.plugins.module_utils.netlify import MARKER, redirects_block
-from ansible_collections.matrix.wellknown.plugins.module_utils.settings import SettingsError
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._netlify import MARKER, redirects_block
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._settings import SettingsError
 
 NAMES = {
     'method': 'matrix_base_domain_method',

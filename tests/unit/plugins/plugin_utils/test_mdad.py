@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import mdad
+from ansible_collections.matrix.wellknown.plugins.plugin_utils import _mdad as mdad
 
 F = 'matrix_static_files_file_matrix_'
 C = F + 'client_property_'
@@ -229,7 +229,7 @@ import os  # noqa: E402
 
 import yaml  # noqa: E402
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import documents  # noqa: E402
+from ansible_collections.matrix.wellknown.plugins.module_utils import _documents as documents  # noqa: E402
 
 CASES_DIR = os.path.join(os.path.dirname(__file__), 'mdad')
 CASES = sorted(name for name in os.listdir(CASES_DIR) if os.path.isdir(os.path.join(CASES_DIR, name)))
