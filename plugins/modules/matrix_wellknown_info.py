@@ -518,12 +518,17 @@ client:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.matrix.wellknown.plugins.module_utils._check_context import parse_server_name
 from ansible_collections.matrix.wellknown.plugins.module_utils._checker import Checker
-from ansible_collections.matrix.wellknown.plugins.module_utils._grammar import check_server_name
 from ansible_collections.matrix.wellknown.plugins.module_utils._http_client import Client, parse_connect_to
-from ansible_collections.matrix.wellknown.plugins.module_utils._resolver import Resolver, parse_nameservers
+from ansible_collections.matrix.wellknown.plugins.module_utils._resolver import (
+    DNSPYTHON_IMPORT_ERROR,
+    HAS_DNSPYTHON,
+    Resolver,
+    parse_nameservers,
+)
 
 MAX_TIMEOUT = 3600
 MAX_DEADLINE = 86400
@@ -550,9 +555,10 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    problem = check_server_name(params['server_name'])
-    if problem:
-        module.fail_json(msg='server_name %r %s' % (params['server_name'], problem))
+    try:
+        parse_server_name(params['server_name'])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
     for name, most in (('timeout', MAX_TIMEOUT), ('deadline', MAX_DEADLINE)):
         # "not 0 < x <= most" also refuses nan; a larger number overflows the socket timeouts.
         if not 0 < params[name] <= most:
@@ -565,6 +571,10 @@ def main():
     errors.extend(more_errors)
     if errors:
         module.fail_json(msg='; '.join(errors))
+    if nameservers and not HAS_DNSPYTHON:
+        # Every lookup goes to these servers, through dnspython: without it the check could reach nothing.
+        module.fail_json(msg=missing_required_lib('dnspython', reason='for the option nameservers'),
+                         exception=DNSPYTHON_IMPORT_ERROR)
 
     deadline = time.monotonic() + params['deadline']
     resolver = Resolver(nameservers, timeout=params['timeout'])

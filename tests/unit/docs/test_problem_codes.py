@@ -11,7 +11,7 @@ import re
 
 import yaml
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import _checker as checker
+from ansible_collections.matrix.wellknown.plugins.module_utils import _check_report as checker
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown_info
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..')

@@ -10,8 +10,10 @@ import time
 
 import pytest
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import _checker as checker
-from ansible_collections.matrix.wellknown.plugins.module_utils._checker import Checker, describe_difference, parse_json
+from ansible_collections.matrix.wellknown.plugins.module_utils import _check_documents as check_documents
+from ansible_collections.matrix.wellknown.plugins.module_utils._check_requests import parse_json
+from ansible_collections.matrix.wellknown.plugins.module_utils._checker import Checker
+from ansible_collections.matrix.wellknown.plugins.module_utils._check_documents import describe_difference
 from ansible_collections.matrix.wellknown.plugins.module_utils._http_client import FetchError, Response
 from ansible_collections.matrix.wellknown.plugins.module_utils._resolver import DnsError
 
@@ -140,9 +142,9 @@ def test_correct_deployment_has_no_problem():
 def test_cors_documents_are_fetched_with_an_origin_and_preflighted():
     dummy, client, dummy = run()
     by_key = dict(((call['method'], call['url']), call) for call in client.calls)
-    assert by_key[('GET', BASE + 'client')]['headers'] == {'Origin': checker.ORIGIN}
+    assert by_key[('GET', BASE + 'client')]['headers'] == {'Origin': check_documents.ORIGIN}
     assert by_key[('GET', BASE + 'server')]['headers'] is None
-    preflight = {'Origin': checker.ORIGIN, 'Access-Control-Request-Method': 'GET'}
+    preflight = {'Origin': check_documents.ORIGIN, 'Access-Control-Request-Method': 'GET'}
     assert by_key[('OPTIONS', BASE + 'support')]['headers'] == preflight
     assert ('OPTIONS', BASE + 'server') not in by_key
 
@@ -638,7 +640,7 @@ NOW = 1800000000.0
 ])
 def test_cache_lifetime(headers, lifetime):
     # Two hours before the Expires date above.
-    assert checker.cache_lifetime(Response(200, 'OK', headers, b'{}'), now=1800004800.0 - 7200) == lifetime
+    assert check_documents.cache_lifetime(Response(200, 'OK', headers, b'{}'), now=1800004800.0 - 7200) == lifetime
 
 
 @pytest.mark.parametrize('cache, warned', [
@@ -653,7 +655,7 @@ def test_server_document_cache_lifetime_warnings(cache, warned):
     routes[('GET', BASE + 'server')] = respond(SERVER, headers=without(GOOD_HEADERS, 'Cache-Control') + [('Cache-Control', cache)])
     result = run(routes)[0]
     assert codes(result) == ([('server', 'warning', 'cache-lifetime')] if warned else [])
-    assert result['server_cache']['seconds'] == min(checker.cache_lifetime(routes[('GET', BASE + 'server')])['header'], 172800)
+    assert result['server_cache']['seconds'] == min(check_documents.cache_lifetime(routes[('GET', BASE + 'server')])['header'], 172800)
 
 
 # --- certificates ---------------------------------------------------------------------
@@ -667,8 +669,8 @@ def test_certificates_about_to_expire(days_left, warning_days, warned):
     result = Checker('example.com', client, FakeResolver(), certificate_warning_days=warning_days, now=NOW).run()
     assert codes(result) == ([(None, 'warning', 'certificate-expiring')] if warned else [])
     assert result['certificates'] == [dict(name='matrix.example.com', port=443, checked='the federation target matrix.example.com:443',
-                                           not_after=checker.time.strftime('%Y-%m-%dT%H:%M:%SZ',
-                                                                           checker.time.gmtime(answer.not_after)),
+                                           not_after=time.strftime('%Y-%m-%dT%H:%M:%SZ',
+                                                                           time.gmtime(answer.not_after)),
                                            days_left=days_left)]
 
 
