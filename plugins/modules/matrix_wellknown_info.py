@@ -41,7 +41,7 @@ author:
   - matrix.wellknown contributors (@matrix-wellknown)
 requirements:
   - dnspython, for SRV lookups and for O(nameservers). Without it, RV(problems) holds a C(dns-library-missing)
-    problem when a lookup was needed.
+    problem when an SRV lookup was needed, and the task fails when O(nameservers) is given.
 options:
   server_name:
     description:
@@ -88,7 +88,8 @@ options:
   nameservers:
     description:
       - DNS servers for SRV and address lookups, each C(ADDRESS) or C(ADDRESS:PORT) (IPv6 with a port as
-        C([ADDRESS]:PORT)). When given, every name is resolved through them only (requires dnspython).
+        C([ADDRESS]:PORT)). When given, every name is resolved through them only; this requires dnspython, and without
+        it the task fails.
       - By default SRV records come from the system's DNS configuration and addresses from the system resolver.
     type: list
     elements: str
@@ -268,8 +269,8 @@ problems:
           refused, SERVFAIL). With document null: an SRV lookup failed, so remote servers cannot tell whether federation
           is delegated. Fix: Publish the records, or fix the name server.'
         - 'C(dns-library-missing) (error): The Python library dnspython is missing where the module runs; SRV records
-          were not looked up and C(nameservers) cannot be used. Reported once. Fix: C(pip install dnspython) for the
-          Python that runs the module.'
+          were not looked up (with O(nameservers) the task fails instead). Reported once. Fix: C(pip install dnspython)
+          for the Python that runs the module.'
         - 'C(deprecated-srv) (warning): Only the deprecated C(_matrix._tcp) SRV record exists. Fix: Publish
           C(_matrix-fed._tcp.<name>) with the same target too.'
         - 'C(srv-target-cname) (warning): An SRV target is a CNAME, which SRV targets must not be. Fix: Point the SRV
