@@ -7,7 +7,11 @@ answering from a table of SRV records, a correct deployment, and helpers to run 
 from __future__ import annotations
 
 import json
+import time
 
+from ansible_collections.matrix.wellknown.plugins.module_utils._check_context import Context, Deadline, parse_server_name
+from ansible_collections.matrix.wellknown.plugins.module_utils._check_report import Findings
+from ansible_collections.matrix.wellknown.plugins.module_utils._check_requests import Requests
 from ansible_collections.matrix.wellknown.plugins.module_utils._checker import Checker
 from ansible_collections.matrix.wellknown.plugins.module_utils._http_client import Response
 
@@ -133,3 +137,12 @@ def redirect_chain(length):
             routes[('GET', source)] = redirect('/hop%d' % (hop + 1))
         routes[('GET', 'https://example.com/hop%d' % length)] = respond(SERVER)
     return change
+
+
+def context(routes=None, server_name='example.com', now=None):
+    """The shared state of one concern run alone, over a FakeClient: (Context, client)."""
+    client = FakeClient(good_routes() if routes is None else routes)
+    server = parse_server_name(server_name)
+    findings = Findings(server.explicit)
+    deadline = Deadline()
+    return Context(server, findings, deadline, Requests(client, findings, deadline, now or time.time())), client

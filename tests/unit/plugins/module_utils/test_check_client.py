@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.matrix.wellknown.plugins.module_utils._check_client import ClientChecks, client_result
 from ansible_collections.matrix.wellknown.plugins.module_utils._http_client import FetchError, Response
 
 from checker_fakes import (
     BASE,
     client_with,
     codes,
+    context,
     good_routes,
     redirect,
     respond,
@@ -94,3 +96,14 @@ def test_livekit_urls_are_probed_once_each_and_at_most_five():
     message = result['problems'][0]['message']
     assert 'lists 9 different livekit_service_url values' in message and 'only the first 5 were probed' in message
     assert '           - [too-many-rtc-foci] ' + message in result['report']
+
+
+# --- the concern alone, over its context ---------------------------------------------------------
+
+def test_the_client_concern_runs_alone_over_a_context():
+    shared, client = context()
+    result = client_result()
+    ClientChecks(shared).check(result, {'m.homeserver': {'base_url': 'https://matrix.example.com'}})
+    assert result['versions'] == ['v1.11', 'v1.12']
+    assert shared.findings.problems == []
+    assert [call['url'] for call in client.calls] == ['https://matrix.example.com/_matrix/client/versions']

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.matrix.wellknown.plugins.module_utils import _check_documents as check_documents
-from ansible_collections.matrix.wellknown.plugins.module_utils._check_documents import describe_difference
+from ansible_collections.matrix.wellknown.plugins.module_utils._check_documents import DocumentChecks, describe_difference
 from ansible_collections.matrix.wellknown.plugins.module_utils._http_client import FetchError, Response
 
 from checker_fakes import (
@@ -22,6 +22,7 @@ from checker_fakes import (
     SUPPORT,
     VERSION,
     codes,
+    context,
     good_routes,
     redirect,
     redirect_chain,
@@ -262,3 +263,17 @@ def test_a_deeply_nested_document_is_an_invalid_document_not_a_crash():
     assert codes(result) == [('client', 'error', 'invalid-document')]
     assert result['documents']['client'] is None
     assert 'more than 64 levels deep' in result['problems'][0]['message']
+
+
+# --- the concern alone, over its context ---------------------------------------------------------
+
+def test_the_documents_concern_runs_alone_over_a_context():
+    routes = good_routes()
+    routes[('GET', BASE + 'client')] = respond(CLIENT, headers=without(GOOD_HEADERS, 'Access-Control-Allow-Origin'))
+    shared, client = context(routes)
+    documents = DocumentChecks(shared)
+    assert documents.check('server') == SERVER
+    assert documents.check('client') == CLIENT
+    assert [(problem.document, problem.code) for problem in shared.findings.problems] == [('client', 'cors-missing')]
+    assert documents.server_cache == dict(source='max-age', seconds=3600, header=3600)
+    assert [call['url'] for call in client.calls] == [BASE + 'server', BASE + 'client', BASE + 'client']

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.matrix.wellknown.plugins.module_utils._check_federation import FederationChecks, federation_result
 from ansible_collections.matrix.wellknown.plugins.module_utils._http_client import FetchError, Response
 from ansible_collections.matrix.wellknown.plugins.module_utils._resolver import DnsError
 
@@ -18,6 +19,7 @@ from checker_fakes import (
     SERVER,
     VERSION,
     codes,
+    context,
     good_routes,
     respond,
     run,
@@ -181,3 +183,19 @@ def test_document_fetch_without_dns_library_gives_one_problem():
         routes[('GET', BASE + name)] = FetchError('dns-library-missing', 'install dnspython')
     result = run(routes)[0]
     assert [problem['code'] for problem in result['problems']].count('dns-library-missing') == 1
+
+
+# --- the concern alone, over its context ---------------------------------------------------------
+
+def test_the_federation_concern_runs_alone_over_a_context():
+    shared, client = context()
+    resolver = FakeResolver()
+    federation = FederationChecks(shared, resolver)
+    result = federation.check(federation_result('example.com'), None)
+    # Without a server document: SRV records of the server name, then port 8448 of it.
+    assert (result['method'], result['host'], result['port']) == ('fallback', 'example.com', 8448)
+    assert resolver.calls == ['_matrix-fed._tcp.example.com', '_matrix._tcp.example.com']
+    assert [call['url'] for call in client.calls] == ['https://example.com:8448' + FEDERATION]
+    federation.judge_missing_server(result, True)
+    assert [(problem.document, problem.severity, problem.code) for problem in shared.findings.problems] == [
+        (None, 'error', 'federation-failed'), ('server', 'error', 'not-found')]
