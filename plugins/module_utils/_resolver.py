@@ -9,7 +9,10 @@
 """DNS lookups for the discovery checker: SRV records, and A/AAAA with chosen name servers.
 
 dnspython is optional: without it SRV lookups report ``dns-library-missing``
-and addresses come from the system resolver (unless name servers were given).
+and addresses come from the system resolver. Name servers need it: the module
+matrix_wellknown_info refuses them without it (``HAS_DNSPYTHON``,
+``DNSPYTHON_IMPORT_ERROR``), and a ``Resolver`` given some raises
+``dns-library-missing`` for every lookup.
 """
 
 from __future__ import annotations

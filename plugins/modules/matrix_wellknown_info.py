@@ -41,7 +41,7 @@ author:
   - matrix.wellknown contributors (@matrix-wellknown)
 requirements:
   - dnspython, for SRV lookups and for O(nameservers). Without it, RV(problems) holds a C(dns-library-missing)
-    problem when a lookup was needed.
+    problem when an SRV lookup was needed, and the task fails when O(nameservers) is given.
 options:
   server_name:
     description:
@@ -88,7 +88,8 @@ options:
   nameservers:
     description:
       - DNS servers for SRV and address lookups, each C(ADDRESS) or C(ADDRESS:PORT) (IPv6 with a port as
-        C([ADDRESS]:PORT)). When given, every name is resolved through them only (requires dnspython).
+        C([ADDRESS]:PORT)). When given, every name is resolved through them only; this requires dnspython, and without
+        it the task fails.
       - By default SRV records come from the system's DNS configuration and addresses from the system resolver.
     type: list
     elements: str
@@ -268,8 +269,8 @@ problems:
           refused, SERVFAIL). With document null: an SRV lookup failed, so remote servers cannot tell whether federation
           is delegated. Fix: Publish the records, or fix the name server.'
         - 'C(dns-library-missing) (error): The Python library dnspython is missing where the module runs; SRV records
-          were not looked up and C(nameservers) cannot be used. Reported once. Fix: C(pip install dnspython) for the
-          Python that runs the module.'
+          were not looked up (with O(nameservers) the task fails instead). Reported once. Fix: C(pip install dnspython)
+          for the Python that runs the module.'
         - 'C(deprecated-srv) (warning): Only the deprecated C(_matrix._tcp) SRV record exists. Fix: Publish
           C(_matrix-fed._tcp.<name>) with the same target too.'
         - 'C(srv-target-cname) (warning): An SRV target is a CNAME, which SRV targets must not be. Fix: Point the SRV
@@ -518,12 +519,17 @@ client:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.matrix.wellknown.plugins.module_utils._check_context import parse_server_name
 from ansible_collections.matrix.wellknown.plugins.module_utils._checker import Checker
-from ansible_collections.matrix.wellknown.plugins.module_utils._grammar import check_server_name
 from ansible_collections.matrix.wellknown.plugins.module_utils._http_client import Client, parse_connect_to
-from ansible_collections.matrix.wellknown.plugins.module_utils._resolver import Resolver, parse_nameservers
+from ansible_collections.matrix.wellknown.plugins.module_utils._resolver import (
+    DNSPYTHON_IMPORT_ERROR,
+    HAS_DNSPYTHON,
+    Resolver,
+    parse_nameservers,
+)
 
 MAX_TIMEOUT = 3600
 MAX_DEADLINE = 86400
@@ -550,9 +556,10 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    problem = check_server_name(params['server_name'])
-    if problem:
-        module.fail_json(msg='server_name %r %s' % (params['server_name'], problem))
+    try:
+        parse_server_name(params['server_name'])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
     for name, most in (('timeout', MAX_TIMEOUT), ('deadline', MAX_DEADLINE)):
         # "not 0 < x <= most" also refuses nan; a larger number overflows the socket timeouts.
         if not 0 < params[name] <= most:
@@ -565,6 +572,10 @@ def main():
     errors.extend(more_errors)
     if errors:
         module.fail_json(msg='; '.join(errors))
+    if nameservers and not HAS_DNSPYTHON:
+        # Every lookup goes to these servers, through dnspython: without it the check could reach nothing.
+        module.fail_json(msg=missing_required_lib('dnspython', reason='for the option nameservers'),
+                         exception=DNSPYTHON_IMPORT_ERROR)
 
     deadline = time.monotonic() + params['deadline']
     resolver = Resolver(nameservers, timeout=params['timeout'])

@@ -11,7 +11,7 @@ import re
 
 import yaml
 
-from ansible_collections.matrix.wellknown.plugins.module_utils import _checker as checker
+from ansible_collections.matrix.wellknown.plugins.module_utils import _check_report as check_report
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown_info
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..')
@@ -34,7 +34,7 @@ def guide_codes():
 def test_the_module_documents_every_code_once():
     codes = module_codes()
     assert len(codes) == len(set(codes))
-    assert set(codes) == set(checker.CHECK_OF_CODE)
+    assert set(codes) == set(check_report.CHECK_OF_CODE)
 
 
 def test_the_guide_lists_the_same_codes_in_the_same_order():

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from ansible_collections.matrix.wellknown.plugins.module_utils import _checker as checker
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown_info
 
 from module_runner import run_module
@@ -94,3 +95,31 @@ def test_invalid_options_fail_naming_the_option(args, text):
     assert failed
     assert text in result['msg']
     assert FakeChecker.created == []
+
+
+def test_nameservers_without_dnspython_fail_naming_the_library_and_the_option(monkeypatch):
+    monkeypatch.setattr(matrix_wellknown_info, 'HAS_DNSPYTHON', False)
+    monkeypatch.setattr(matrix_wellknown_info, 'DNSPYTHON_IMPORT_ERROR', 'Traceback: No module named dns')
+    result, failed = run(dict(server_name='example.com', nameservers=['127.0.0.1']))
+    assert failed
+    assert 'Failed to import the required Python library (dnspython)' in result['msg']
+    assert 'nameservers' in result['msg']
+    assert result['exception'] == 'Traceback: No module named dns'
+    assert FakeChecker.created == []
+
+
+def test_without_dnspython_and_without_nameservers_the_check_runs(monkeypatch):
+    # SRV lookups then report dns-library-missing in the result; the task does not fail.
+    monkeypatch.setattr(matrix_wellknown_info, 'HAS_DNSPYTHON', False)
+    result, failed = run(dict(server_name='example.com'))
+    assert not failed
+    assert len(FakeChecker.created) == 1
+
+
+@pytest.mark.parametrize('server_name', ['https://example.com', 'example.com:99999', 'exa mple.com'])
+def test_the_module_and_the_checker_word_the_server_name_rule_alike(server_name):
+    result, failed = run(dict(server_name=server_name))
+    assert failed
+    with pytest.raises(ValueError) as info:
+        checker.Checker(server_name, None, None)
+    assert result['msg'] == str(info.value)
