@@ -417,8 +417,7 @@ _rules(
     matrix_static_files_file_matrix_mautrix_enabled=lambda v: len(_list(v, FILE + 'mautrix_property_fi_mau_bridges')) > 0,
 )
 
-# This collection's own variables: the policy_server document (MDAD has none yet), the files' owner and modes,
-# and the web server that may serve the directory (its paths must then be safe in a config).
+# This collection's own variables: the policy_server document (MDAD has none yet), the files' owner and modes.
 _rules(
     'this collection (roles/matrix_static_files/defaults/main.yml)',
     matrix_static_files_matrix_hostname=lambda v: v('matrix_server_fqn_matrix'),
@@ -426,7 +425,6 @@ _rules(
     matrix_static_files_file_group=lambda v: v('matrix_group_name'),
     matrix_static_files_file_mode='0644',
     matrix_static_files_directory_mode='0755',
-    matrix_static_files_webserver='none',
     matrix_static_files_file_matrix_policy_server_enabled=False,
     matrix_static_files_file_matrix_policy_server_property_public_keys_ed25519='',
 )
@@ -860,22 +858,20 @@ def _check_safe_paths(v, name):
         _check_safe_paths(v, parent)
 
 
-def _path(v):
-    path = v(PREFIX + 'public_well_known_matrix_path')
-    if v('matrix_static_files_webserver') not in (None, '', 'none'):
-        # A web server config will hold these paths.
-        _check_safe_paths(v, PREFIX + 'public_well_known_matrix_path')
-        _check_safe_paths(v, PREFIX + 'public_path')
-    return path
+def check_served_path(variables):
+    """Refuse a documents' directory that a web server config cannot hold, naming the variable the user set that it
+    comes from (the directory itself, or the path or name it is derived from). Raises VariableError."""
+    _check_safe_paths(_Variables(variables), PREFIX + 'public_well_known_matrix_path')
 
 
-def plan(variables):
+def plan(variables, path=None):
     """What the role writes: ``{path, public_path, matrix_hostname, owner, group, mode, directory_mode, documents,
     absent}``.
 
     ``documents`` maps each enabled document's name to its content; ``absent`` lists the disabled ones,
     which are deleted. ``owner`` and ``group`` are None when neither the role's nor MDAD's variable is set.
-    Raises VariableError naming the variable whose value cannot be used.
+    ``path``, when given, is the documents' directory (the base domain's own), and MDAD's paths are not read
+    (``public_path`` is then None). Raises VariableError naming the variable whose value cannot be used.
     """
     v = _Variables(variables)
     documents = {}
@@ -887,10 +883,9 @@ def plan(variables):
             absent.append(name)
     if 'support' in documents and not v.defined(FILE + 'support_configuration'):
         _check_support(documents['support'])
-    path = _path(v)
     return {
-        'path': path,
-        'public_path': v(PREFIX + 'public_path'),
+        'path': v(PREFIX + 'public_well_known_matrix_path') if path is None else path,
+        'public_path': v(PREFIX + 'public_path') if path is None else None,
         'matrix_hostname': v(PREFIX + 'matrix_hostname'),
         'owner': v(PREFIX + 'file_owner'),
         'group': v(PREFIX + 'file_group'),

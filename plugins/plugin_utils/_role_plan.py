@@ -33,6 +33,7 @@ from ansible_collections.matrix.wellknown.plugins.plugin_utils._settings import 
     SettingsError,
     check_cache_max_age,
     check_file_path,
+    check_path,
     check_site_hostname,
 )
 from ansible_collections.matrix.wellknown.plugins.plugin_utils._site import (
@@ -59,7 +60,7 @@ MATRIX_GROUP = 'matrix_servers'
 # Matrix host's user may not exist here, and its web server is not this one.
 LOCAL_DOCUMENT_VARIABLES = ('matrix_user_name', 'matrix_group_name', 'matrix_static_files_file_owner',
                             'matrix_static_files_file_group', 'matrix_static_files_file_mode',
-                            'matrix_static_files_directory_mode', 'matrix_static_files_webserver')
+                            'matrix_static_files_directory_mode')
 # The variable prefixes the roles own: any other name with one of them is a typo (or a variable of MDAD).
 OWN_PREFIXES = ('matrix_static_files_', 'matrix_base_domain_')
 # The file names of the configs, by role (the role's name with "-").
@@ -223,23 +224,18 @@ def _stale_configs(role, current):
     return sorted(paths)
 
 
-def _documents(values, public_path=None, matrix_values=None):
+def _documents(values, served=False, directory=None, matrix_values=None):
+    """mdad.plan's documents. ``served``: a web server config of the Matrix host will hold their directory.
+    ``directory``: the base domain's own directory for them (MDAD's paths are then not read)."""
     if matrix_values is not None:
-        # The Matrix host's documents, with this host's owner, modes and web server.
+        # The Matrix host's documents, with this host's owner and modes.
         local = dict((name, values[name]) for name in LOCAL_DOCUMENT_VARIABLES if name in values)
         values = dict((name, value) for name, value in matrix_values().items() if name not in LOCAL_DOCUMENT_VARIABLES)
         values.update(local)
-    if public_path is not None:
-        public_path = public_path.rstrip('/') or '/'
-        # The base domain's own site checks its path, naming matrix_base_domain_public_path.
-        values = dict((name, value) for name, value in values.items() if name != 'matrix_static_files_webserver')
-        values.update({
-            'matrix_static_files_public_path': public_path,
-            'matrix_static_files_public_well_known_path': public_path.rstrip('/') + '/.well-known',
-            'matrix_static_files_public_well_known_matrix_path': public_path.rstrip('/') + '/.well-known/matrix',
-        })
     try:
-        return mdad.plan(values)
+        if served:
+            mdad.check_served_path(values)
+        return mdad.plan(values, directory)
     except mdad.VariableError as exc:
         raise PlanError([str(exc)])
 
@@ -270,13 +266,13 @@ def _build(site, server, names):
 
 
 def _static_files(values):
-    served = _documents(values)
     prefix = 'matrix_static_files_webserver_'
     if values.get('matrix_static_files_webserver') in PROXY_SERVERS:
         raise PlanError(['matrix_static_files_webserver: %r serves no files: use none and serve the documents with '
                          'another web server, or with Traefik through container labels as MDAD does'
                          % (values['matrix_static_files_webserver'],)])
     server = _choice(values, 'matrix_static_files_webserver', ('none',) + STATIC_SERVERS)
+    served = _documents(values, served=server != 'none')
     result = {'documents': served, 'site': None, 'server': server, 'reload_command': '', 'config_path': None}
     if server == 'none':
         result['remove_configs'] = _stale_configs(STATIC_FILES, None)
@@ -291,7 +287,8 @@ def _static_files(values):
     # The certificate paths derive from the hostname: a bad hostname is reported once, under its own name.
     certificate_name = hostname if not check_site_hostname(hostname) else 'invalid'
     names = _site_names(prefix)
-    names.update(root='matrix_static_files_public_path', documents='matrix_static_files_file_matrix_*_enabled')
+    names.update(directory='matrix_static_files_public_well_known_matrix_path',
+                 documents='matrix_static_files_file_matrix_*_enabled')
     site = {
         'name': STATIC_FILES,
         'form': form,
@@ -307,7 +304,7 @@ def _static_files(values):
         'haproxy_tls_bundle_path': (values.get(prefix + 'haproxy_tls_bundle_path')
                                     or _bundle_path(config_path)),
         'root_action': 'not_found',
-        'wellknown': {'method': 'static', 'root': served['public_path'], 'documents': sorted(served['documents']),
+        'wellknown': {'method': 'static', 'directory': served['path'], 'documents': sorted(served['documents']),
                       'cache_max_age': _cache_max_age(values)},
     }
     result['site'] = _build(site, server, names)
@@ -331,7 +328,7 @@ BASE_DOMAIN_NAMES = dict(
     root_action='matrix_base_domain_root',
     index_file='matrix_base_domain_public_path',
     redirect_url='matrix_base_domain_root_redirect_url',
-    root='matrix_base_domain_public_path',
+    directory='matrix_base_domain_public_path',
     upstream_hostname='matrix_base_domain_upstream_hostname',
     upstream_address='matrix_base_domain_upstream_address',
     upstream_ca_file='matrix_base_domain_upstream_ca_file',
@@ -425,8 +422,15 @@ def _base_domain(values, matrix_values):
         if problems:
             raise PlanError(problems)
     public_path = values.get(prefix + 'public_path')
-    if method != 'proxy' and not isinstance(public_path, str):
-        raise PlanError(['%spublic_path: %r is not a path' % (prefix, public_path)])
+    directory = None
+    if method != 'proxy':
+        # Checked once, under its own name: the documents' directory and the index page derive from it.
+        if not isinstance(public_path, str):
+            raise PlanError(['%spublic_path: %r is not a path' % (prefix, public_path)])
+        problem = check_path(public_path)
+        if problem:
+            raise PlanError(['%spublic_path: %r %s' % (prefix, public_path, problem)])
+        directory = public_path.rstrip('/') + '/.well-known/matrix'
     root_action = values.get(prefix + 'root', 'page') if method == 'site' else 'not_found'
     index_file = '%s/index.html' % (public_path.rstrip('/') if isinstance(public_path, str) else public_path)
     site = {
@@ -452,8 +456,8 @@ def _base_domain(values, matrix_values):
     if method == 'proxy':
         site['wellknown'] = dict(settings, upstream_ca_file=values.get(prefix + 'upstream_ca_file'))
     else:
-        served = _documents(values, public_path, matrix_values)
-        site['wellknown'] = {'method': 'static', 'root': public_path, 'documents': sorted(served['documents']),
+        served = _documents(values, directory=directory, matrix_values=matrix_values)
+        site['wellknown'] = {'method': 'static', 'directory': directory, 'documents': sorted(served['documents']),
                              'cache_max_age': _cache_max_age(values)}
     result['site'] = _build(site, server, BASE_DOMAIN_NAMES)
     _check_not_itself(result['site'])

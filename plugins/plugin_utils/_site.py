@@ -130,10 +130,9 @@ def _wellknown(problems, wellknown, server):
         return None
     result = {'method': method}
     if method == 'static':
-        if problems.check('root', wellknown.get('root'), check_path):
-            root = wellknown['root'].rstrip('/') or '/'
-            result['root'] = root
-            result['directory'] = root.rstrip('/') + '/.well-known/matrix'
+        # Where the documents are written, derived once by the caller: every template serves them from there.
+        if problems.check('directory', wellknown.get('directory'), check_path):
+            result['directory'] = wellknown['directory'].rstrip('/') or '/'
         documents = wellknown.get('documents') or []
         if not isinstance(documents, list):
             problems.add('documents', 'is not a list of document names')
@@ -197,7 +196,7 @@ def build_site(site, server, names=None):
     ``haproxy_tls_bundle_path``, for Traefik ``traefik_entrypoint``, ``traefik_priority``, ``traefik_tls`` (with
     ``traefik_certresolver`` for ``resolver``, the certificate and key for ``files``), ``root_action`` (with ``index_file`` for ``page``, ``redirect_url`` for
     ``redirect``) and ``wellknown`` (``method`` ``static``
-    with ``root``, ``documents``, ``cache_max_age``, or ``proxy`` with ``upstream_hostname``,
+    with ``directory``, where the documents are, ``documents``, ``cache_max_age``, or ``proxy`` with ``upstream_hostname``,
     ``upstream_address``, ``upstream_ca_file``). ``names`` maps those fields to the user's
     variable names for messages. Raises SettingsError listing every problem.
     """

@@ -193,7 +193,8 @@ def test_relevant_variables():
     names = ['matrix_domain', 'matrix_static_files_webserver', 'matrix_static_files_self_check_timeout',
              F + 'client_configuration', 'matrix_static_files_public_path', 'matrix_synapse_enabled', 'hostvars',
              'jitsi_enabled', 'matrix_bridge_mautrix_telegram_enabled', 'matrix_bridge_mautrix_telegram_container_image']
-    assert mdad.relevant(names) == ['matrix_domain', 'matrix_static_files_webserver', F + 'client_configuration',
+    # The web server is the role plan's: the documents do not depend on it.
+    assert mdad.relevant(names) == ['matrix_domain', F + 'client_configuration',
                                     'matrix_static_files_public_path', 'jitsi_enabled',
                                     'matrix_bridge_mautrix_telegram_enabled']
 
@@ -380,9 +381,6 @@ def test_ketesa_configuration_extension_and_unusable_values():
     ({'matrix_base_data_path': 'srv/matrix'}, "matrix_base_data_path 'srv/matrix' is relative"),
     ({'matrix_static_files_public_well_known_matrix_path': './wk'}, 'public_well_known_matrix_path .* is relative'),
     ({'matrix_static_files_identifier': '../x'}, "matrix_static_files_identifier '../x' must be a plain name"),
-    ({'matrix_static_files_base_path': '/srv/my files', 'matrix_static_files_webserver': 'nginx'},
-     "matrix_static_files_base_path '/srv/my files' is not an absolute path made only of"),
-    ({'matrix_base_data_path': '/srv/a;b', 'matrix_static_files_webserver': 'caddy'}, "matrix_base_data_path '/srv/a;b'"),
     ({F + 'support_enabled': True},
      'support_enabled is true, but neither matrix_static_files_file_matrix_support_property_m_contacts nor'),
     ({C + 'org_matrix_msc2965_authentication_enabled': True},
@@ -396,6 +394,24 @@ def test_ketesa_configuration_extension_and_unusable_values():
 def test_messages_name_the_variable_set(variables, message):
     with pytest.raises(mdad.VariableError, match=message):
         plan(**variables)
+
+
+@pytest.mark.parametrize('variables, message', [
+    ({'matrix_static_files_base_path': '/srv/my files'},
+     "matrix_static_files_base_path '/srv/my files' is not an absolute path made only of"),
+    ({'matrix_base_data_path': '/srv/a;b'}, "matrix_base_data_path '/srv/a;b'"),
+    ({'matrix_static_files_identifier': 'a%b;c'}, "matrix_static_files_identifier 'a%b;c' must be a plain name"),
+    ({'matrix_static_files_public_well_known_matrix_path': '/srv/wk{'}, "public_well_known_matrix_path '/srv/wk{'"),
+])
+def test_a_served_path_names_the_variable_set(variables, message):
+    # A web server config will hold the documents' directory (role_plan checks it when one serves them).
+    with pytest.raises(mdad.VariableError, match=message):
+        mdad.check_served_path(dict({'matrix_domain': 'example.com'}, **variables))
+
+
+def test_a_public_path_outside_the_served_directory_is_not_a_served_path():
+    mdad.check_served_path({'matrix_static_files_public_path': '/srv/my files',
+                            'matrix_static_files_public_well_known_matrix_path': '/srv/wk'})
 
 
 def test_a_path_with_a_space_is_fine_without_a_web_server():

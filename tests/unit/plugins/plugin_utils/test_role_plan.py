@@ -78,11 +78,24 @@ def test_a_web_server_gets_its_usual_paths_and_the_other_configs_are_removed(ser
     assert path not in planned['remove_configs'] and len(planned['remove_configs']) == len(DEFAULT_CONFIGS) - 1
     assert site['hostname'] == 'matrix.example.com'
     assert site['tls_certificate'] == '/etc/letsencrypt/live/matrix.example.com/fullchain.pem'
-    assert site['wellknown'] == dict(site['wellknown'], method='static', root='/matrix/static-files/public',
+    assert site['wellknown'] == dict(site['wellknown'], method='static', directory='/matrix/static-files/public/.well-known/matrix',
                                      documents=['client', 'server'], cache_max_age=14400)
     # The config names its site on its first line: how a later run recognises it as the collection's.
     assert render(site).splitlines()[0] == '# Ansible managed (matrix.wellknown, site matrix_static_files): ' \
                                            'local changes are overwritten'
+
+
+@pytest.mark.parametrize('server', ['nginx', 'apache', 'caddy', 'haproxy'])
+def test_every_server_serves_the_documents_from_where_they_are_written(server):
+    """matrix_static_files_public_well_known_matrix_path moves the documents: the config serves them from there,
+    not from a directory derived again from matrix_static_files_public_path (issue #22)."""
+    planned = static_files(matrix_static_files_webserver=server,
+                           matrix_static_files_public_well_known_matrix_path='/srv/other/wk')
+    assert planned['documents']['path'] == '/srv/other/wk'
+    assert planned['site']['wellknown']['directory'] == '/srv/other/wk'
+    config = render(planned['site'])
+    assert '/srv/other/wk' in config
+    assert '/matrix/static-files' not in config
 
 
 def test_the_served_documents_follow_the_enabled_ones():
@@ -275,8 +288,7 @@ def test_relevant_selects_each_role_variables():
         'matrix_static_files_files_cache_time_hours'}
     # The base domain generates the same documents (methods static and site): it reads what they read too.
     assert set(role_plan.relevant('matrix_base_domain', names)) == {
-        'matrix_domain', 'matrix_base_domain_method', 'matrix_static_files_files_cache_time_hours',
-        'matrix_static_files_webserver'}
+        'matrix_domain', 'matrix_base_domain_method', 'matrix_static_files_files_cache_time_hours'}
 
 
 def test_an_unknown_role():
@@ -288,6 +300,14 @@ def test_a_base_domain_path_problem_names_the_base_domain_variable():
     found = problems(base_domain, matrix_base_domain_method='static', matrix_base_domain_public_path='/srv/with space',
                      matrix_static_files_webserver='nginx')
     assert len(found) == 1 and found[0].startswith("matrix_base_domain_public_path: '/srv/with space' ")
+
+
+@pytest.mark.parametrize('method', ['static', 'site'])
+def test_a_relative_base_domain_public_path_names_the_base_domain_variable(method):
+    # It was reported as matrix_static_files_public_well_known_matrix_path, derived from it for the documents.
+    assert problems(base_domain, matrix_base_domain_method=method, matrix_base_domain_public_path='relative') == [
+        "matrix_base_domain_public_path: 'relative' is not an absolute path made only of letters, digits and "
+        '"/._-+@%=," (no spaces, quotes, ";", braces or newlines)']
 
 
 # Traefik on the base domain: the file for its file provider, rendered from the checked site.
