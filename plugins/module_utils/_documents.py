@@ -91,6 +91,28 @@ def serialize(document):
                       allow_nan=False).encode('ascii')
 
 
+def _serialize(name, document):
+    """``(bytes, None)``, or ``(None, Finding)`` for a document that cannot be serialised (NaN from a YAML ``.nan``,
+    a value JSON has no type for)."""
+    try:
+        return serialize(document), None
+    except (TypeError, ValueError) as exc:
+        return None, Finding(name, '', 'cannot be serialised as JSON: %s' % exc)
+
+
+def serialize_documents(documents):
+    """Each document serialised once (``serialize``): ``({name: bytes}, errors)``; a document that cannot be
+    serialised is an error, named, and has no bytes."""
+    contents, errors = {}, []
+    for name in sorted(documents):
+        content, finding = _serialize(name, documents[name])
+        if finding:
+            errors.append(str(finding))
+        else:
+            contents[name] = content
+    return contents, errors
+
+
 def check_document_name(name):
     """A document name is a plain file name inside the well-known directory."""
     if not isinstance(name, str) or not _DOCUMENT_NAME.match(name):
@@ -244,19 +266,21 @@ _VALIDATORS = {
 }
 
 
-def validate_document(name, document, check_size=True):
+def validate_document(name, document, check_size=True, content=None):
     """Validate one document; return a list of Finding (errors and warnings).
 
     ``check_size`` measures the document as this collection serialises it; a checker that
-    measured the served bytes itself turns it off.
+    measured the served bytes itself turns it off. ``content``: the document as ``serialize`` gave it
+    already, so that it is not serialised again.
     """
     findings = []
     if not isinstance(document, dict):
         return [Finding(name, '', 'must be a JSON object, not %s' % type(document).__name__)]
-    try:
-        size = len(serialize(document))
-    except (TypeError, ValueError) as exc:
-        return [Finding(name, '', 'cannot be serialised as JSON: %s' % exc)]
+    if content is None:
+        content, finding = _serialize(name, document)
+        if finding:
+            return [finding]
+    size = len(content)
     if check_size and size >= MAX_DOCUMENT_BYTES:
         findings.append(Finding(name, '', 'serialises to %d bytes: it must stay under %d bytes (50 KiB), '
                                 'the most Matrix servers read' % (size, MAX_DOCUMENT_BYTES)))
@@ -268,12 +292,29 @@ def validate_document(name, document, check_size=True):
 
 def validate_documents(documents):
     """Validate a mapping of name -> document; return (errors, warnings) as lists of strings."""
-    errors, warnings = [], []
+    dummy, errors, warnings = check_and_serialize(documents)
+    return errors, warnings
+
+
+def check_and_serialize(documents):
+    """Validate a mapping of name -> document, serialising each one once: ``(contents, errors, warnings)``, with
+    ``contents`` the bytes to write ({name: bytes}, only of documents without errors of their own)."""
+    contents, errors, warnings = {}, [], []
     for name in sorted(documents):
         problem = check_document_name(name)
         if problem:
             errors.append('%s %s' % (_show(name), problem))
             continue
-        for finding in validate_document(name, documents[name]):
+        document = documents[name]
+        content = None
+        if isinstance(document, dict):
+            content, finding = _serialize(name, document)
+            if finding:
+                errors.append(str(finding))
+                continue
+        findings = validate_document(name, document, content=content)
+        for finding in findings:
             (errors if finding.severity == ERROR else warnings).append(str(finding))
-    return errors, warnings
+        if content is not None and not any(finding.severity == ERROR for finding in findings):
+            contents[name] = content
+    return contents, errors, warnings

@@ -241,14 +241,9 @@ def _documents(values, served=False, directory=None, matrix_values=None):
 
 
 def _check_haproxy_documents(served):
-    problems = []
-    for name, document in sorted(served['documents'].items()):
-        try:
-            size = len(documents.serialize(document))
-        except (TypeError, ValueError) as exc:
-            # NaN from a YAML ".nan", say: the same finding the module's validation gives.
-            problems.append('%s: cannot be serialised as JSON: %s' % (name, exc))
-            continue
+    contents, problems = documents.serialize_documents(served['documents'])
+    for name, content in sorted(contents.items()):
+        size = len(content)
         if size > HAPROXY_BUFFER - HAPROXY_HEADROOM:
             problems.append(
                 '%s: serialises to %d bytes, but HAProxy answers with a served file from one buffer of %d bytes '
