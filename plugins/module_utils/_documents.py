@@ -220,18 +220,26 @@ def _validate_contact(contact, path, findings):
             findings.append(Finding('support', path + '.email_address', '%s %s' % (_show(contact['email_address']), problem)))
 
 
+def check_support_contents(doc):
+    """The support document needs contacts or a page (MSC1929): the rule sentence, or None."""
+    contacts = doc.get('contacts')
+    if not (contacts and isinstance(contacts, list)) and 'support_page' not in doc:
+        return ('needs a non-empty "contacts" list or a "support_page" (an empty support document is invalid: disable '
+                'it instead)')
+    return None
+
+
 def _validate_support(doc, findings):
     contacts = doc.get('contacts')
-    has_page = 'support_page' in doc
     if contacts is not None and not isinstance(contacts, list):
         findings.append(Finding('support', 'contacts', 'must be a list of contact objects'))
         contacts = None
-    if not contacts and not has_page:
-        findings.append(Finding('support', '', 'needs a non-empty "contacts" list or a "support_page" (an empty '
-                                'support document is invalid: disable it instead)'))
+    problem = check_support_contents(doc)
+    if problem:
+        findings.append(Finding('support', '', problem))
     for index, contact in enumerate(contacts or []):
         _validate_contact(contact, 'contacts[%d]' % index, findings)
-    if has_page:
+    if 'support_page' in doc:
         _check_url(findings, 'support', 'support_page', doc['support_page'])
 
 

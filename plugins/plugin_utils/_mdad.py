@@ -29,8 +29,8 @@ __metaclass__ = type
 import json
 import re
 
+from ansible_collections.matrix.wellknown.plugins.module_utils._documents import check_support_contents
 from ansible_collections.matrix.wellknown.plugins.module_utils._grammar import (
-    check_hostname,
     check_ed25519_key,
     check_http_url,
     check_invisible,
@@ -38,6 +38,7 @@ from ansible_collections.matrix.wellknown.plugins.module_utils._grammar import (
     check_safe_path,
     check_server_name,
 )
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._settings import check_hostname_value
 
 PREFIX = 'matrix_static_files_'
 FILE = PREFIX + 'file_matrix_'
@@ -483,26 +484,6 @@ _rules(
 
 # --- Checks of the values a user sets, naming the variable: a derived value is only as good as its source.
 
-def _idn_hint(value):
-    try:
-        return ': use its punycode form %r' % value.rstrip('.').encode('idna').decode('ascii')
-    except UnicodeError:
-        return ''
-
-
-def _check_hostname(value):
-    if not isinstance(value, str):
-        return 'must be a hostname (a string), not a %s' % type(value).__name__
-    if not value:
-        return 'is empty: give a hostname such as example.com'
-    if value.endswith('.'):
-        return 'ends with a dot: give it without the dot (%r)' % value.rstrip('.')
-    if any(ord(char) > 127 for char in value):
-        return 'is an internationalised domain name%s' % _idn_hint(value)
-    problem = check_hostname(value)
-    return problem and '%s (a hostname such as example.com, without scheme, port or path)' % problem
-
-
 def _check_port(value):
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         return 'must be a port number, not a %s' % type(value).__name__
@@ -537,12 +518,12 @@ def _check_identifier(value):
 
 
 CHECKS = {
-    'matrix_domain': _check_hostname,
-    'matrix_server_fqn_matrix': _check_hostname,
-    'matrix_server_fqn_matrix_federation': _check_hostname,
-    'matrix_server_fqn_element': _check_hostname,
-    'matrix_server_fqn_jitsi': _check_hostname,
-    'matrix_static_files_matrix_hostname': _check_hostname,
+    'matrix_domain': check_hostname_value,
+    'matrix_server_fqn_matrix': check_hostname_value,
+    'matrix_server_fqn_matrix_federation': check_hostname_value,
+    'matrix_server_fqn_element': check_hostname_value,
+    'matrix_server_fqn_jitsi': check_hostname_value,
+    'matrix_static_files_matrix_hostname': check_hostname_value,
     'matrix_federation_public_port': _check_port,
     'matrix_homeserver_url': _check_url,
     'matrix_identity_server_url': _check_optional_url,
@@ -830,11 +811,11 @@ def _document(v, name):
 
 
 def _check_support(document):
-    if not document.get('contacts') and not document.get('support_page'):
-        raise VariableError(
-            '%ssupport_enabled is true, but neither %ssupport_property_m_contacts nor %ssupport_property_m_support_page '
-            'is set: the document would be {"contacts": []}, which the Matrix spec calls invalid. Set one of them, or '
-            'disable the document' % (FILE, FILE, FILE))
+    """The support document's rule (documents.check_support_contents), named by the variables that feed it."""
+    problem = check_support_contents(document)
+    if problem:
+        raise VariableError('%ssupport_enabled is true, but neither %ssupport_property_m_contacts nor '
+                            '%ssupport_property_m_support_page is set: the support document %s' % (FILE, FILE, FILE, problem))
 
 
 # Each path and what it is derived from, when the user does not set it (roles/custom/matrix-static-files/defaults).

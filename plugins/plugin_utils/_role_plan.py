@@ -30,6 +30,7 @@ from ansible_collections.matrix.wellknown.plugins.plugin_utils import _mdad as m
 from ansible_collections.matrix.wellknown.plugins.plugin_utils import _netlify as netlify
 from ansible_collections.matrix.wellknown.plugins.plugin_utils._settings import (
     CACHE_MAX_AGE_MAX,
+    Problems,
     SettingsError,
     check_cache_max_age,
     check_file_path,
@@ -42,6 +43,7 @@ from ansible_collections.matrix.wellknown.plugins.plugin_utils._site import (
     STATIC_SERVERS,
     FORMS,
     build_site,
+    check_traefik_method_form,
     default_config_path,
     default_reload_command,
 )
@@ -407,15 +409,10 @@ def _base_domain(values, matrix_values):
 
     if server in PROXY_SERVERS:
         # Before the paths: a config path for a form Traefik does not have would only confuse.
-        problems = []
-        if method != 'proxy':
-            problems.append('%smethod: %r: Traefik serves no files, it forwards /.well-known/matrix/ to the Matrix '
-                            'host: use method proxy' % (prefix, method))
-        if form != 'server':
-            problems.append("%sconfig_form: %r: Traefik's file provider loads whole files, each a part of one "
-                            'configuration: use form server' % (prefix, form))
-        if problems:
-            raise PlanError(problems)
+        problems = Problems(BASE_DOMAIN_NAMES)
+        check_traefik_method_form(problems, method, form)
+        if problems.messages:
+            raise PlanError(problems.messages)
     public_path = values.get(prefix + 'public_path')
     directory = None
     if method != 'proxy':

@@ -157,15 +157,22 @@ def _wellknown(problems, wellknown, server):
     return result
 
 
+def check_traefik_method_form(problems, method, form):
+    """Traefik serves no files (method proxy) and its file provider takes whole files (form server): the one
+    statement of that rule, for build_site and for the role plan, which applies it before the paths."""
+    if method != 'proxy':
+        problems.add('method', '%r: Traefik serves no files, it forwards /.well-known/matrix/ to the Matrix host: use '
+                               'method proxy' % (method,))
+    if form != 'server':
+        problems.add('form', "%r: Traefik's file provider loads whole files, each a part of one configuration: use form "
+                             'server' % (form,))
+
+
 def _traefik(problems, site, result):
     """A Traefik router for the base domain: entry point, priority and where its certificate comes from."""
-    if site.get('form', 'server') != 'server':
-        problems.add('form', "%r: Traefik's file provider loads whole files, each a part of one configuration: use form "
-                             "server (the router, service and middleware of the base domain)" % (site.get('form'),))
     wellknown = site.get('wellknown')
-    if isinstance(wellknown, dict) and wellknown.get('method') != 'proxy':
-        problems.add('method', '%r: Traefik serves no files, it forwards /.well-known/matrix/ to the Matrix host: use '
-                               'method proxy' % (wellknown.get('method'),))
+    check_traefik_method_form(problems, wellknown.get('method') if isinstance(wellknown, dict) else 'proxy',
+                              site.get('form', 'server'))
     if problems.check('hostname', site.get('hostname'), check_site_hostname):
         result['hostname'] = site['hostname']
     traefik = {}

@@ -414,6 +414,15 @@ def test_a_public_path_outside_the_served_directory_is_not_a_served_path():
                             'matrix_static_files_public_well_known_matrix_path': '/srv/wk'})
 
 
+def test_rules_shared_with_the_documents_and_the_sites_have_one_wording():
+    from ansible_collections.matrix.wellknown.plugins.plugin_utils import _settings as settings
+    assert set(mdad.CHECKS[name] for name in ('matrix_domain', 'matrix_server_fqn_matrix',
+                                              'matrix_static_files_matrix_hostname')) == {settings.check_hostname_value}
+    with pytest.raises(mdad.VariableError) as info:
+        plan(**{F + 'support_enabled': True})
+    assert str(info.value).endswith(': the support document ' + documents.check_support_contents({}))
+
+
 def test_a_path_with_a_space_is_fine_without_a_web_server():
     assert plan(matrix_static_files_base_path='/srv/my files')['path'] == '/srv/my files/public/.well-known/matrix'
 

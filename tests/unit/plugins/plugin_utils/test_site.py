@@ -234,6 +234,16 @@ def test_apache_can_only_change_the_upstream_port():
     assert found[0].startswith("matrix_base_domain_upstream_address: '127.0.0.1:8443': Apache connects to the host")
 
 
+@pytest.mark.parametrize('hostname, problem', [
+    ('example.com.', "ends with a dot: give it without the dot ('example.com')"),
+    ('bücher.example', "is an internationalised domain name: use its punycode form 'xn--bcher-kva.example'"),
+    ('', 'is empty: give a hostname such as example.com'),
+])
+def test_a_site_hostname_gets_the_hostname_rule_of_every_variable(hostname, problem):
+    # One rule for every hostname variable: the site's and the Matrix names MDAD derives (mdad.CHECKS).
+    assert problems(site(hostname=hostname)) == ['matrix_base_domain_hostname: %r %s' % (hostname, problem)]
+
+
 @pytest.mark.parametrize('value', ['matrix base', 'x' * 65, 'a;b', 'a{'])
 def test_haproxy_backend_name(value):
     assert problems(site(haproxy_backend_name=value), 'haproxy') == [
@@ -493,8 +503,7 @@ def test_traefik_resolver_is_not_needed_with_files():
 @pytest.mark.parametrize('changes, message', [
     ({'traefik_tls': 'acme'}, "matrix_base_domain_traefik_tls: 'acme' is not one of resolver, files, loaded"),
     ({'form': 'snippet'}, "matrix_base_domain_config_form: 'snippet': Traefik's file provider loads whole files, each a "
-                          "part of one configuration: use form server (the router, service and middleware of the base "
-                          "domain)"),
+                          "part of one configuration: use form server"),
     ({'wellknown': {'method': 'static', 'directory': '/srv/.well-known/matrix', 'documents': [], 'cache_max_age': 0}},
      "matrix_base_domain_method: 'static': Traefik serves no files, it forwards /.well-known/matrix/ to the Matrix host: "
      "use method proxy"),
