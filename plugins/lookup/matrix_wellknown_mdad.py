@@ -100,8 +100,7 @@ class LookupModule(LookupBase):
             else:
                 host = variables.get('inventory_hostname')
                 values = dict((name, self._templar.template(variables[name])) for name in mdad.relevant(variables))
-            return [dict(mdad.plan(values), matrix_host=host)]
+            # The role's defaults (its argument spec) for what the variables lack: outside the role, they are not set.
+            return [dict(role_plan.plan_documents(values), matrix_host=host)]
         except role_plan.PlanError as exc:
             raise AnsibleLookupError('; '.join(exc.problems))
-        except mdad.VariableError as exc:
-            raise AnsibleLookupError(str(exc))

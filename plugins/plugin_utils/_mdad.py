@@ -418,17 +418,17 @@ _rules(
     matrix_static_files_file_matrix_mautrix_enabled=lambda v: len(_list(v, FILE + 'mautrix_property_fi_mau_bridges')) > 0,
 )
 
-# This collection's own variables: the policy_server document (MDAD has none yet), the files' owner and modes.
+# This collection's own variables that derive from MDAD's: the Matrix hostname, the files' owner and group. Its
+# literal defaults (the modes, the policy_server document's, which MDAD has not) are the role's, in its argument
+# spec: a caller without the role's variables gives them (role_plan.role_defaults); missing, they are None.
 _rules(
-    'this collection (roles/matrix_static_files/defaults/main.yml)',
+    'this collection (roles/matrix_static_files/meta/argument_specs.yml)',
     matrix_static_files_matrix_hostname=lambda v: v('matrix_server_fqn_matrix'),
     matrix_static_files_file_owner=lambda v: v('matrix_user_name'),
     matrix_static_files_file_group=lambda v: v('matrix_group_name'),
-    matrix_static_files_file_mode='0644',
-    matrix_static_files_directory_mode='0755',
-    matrix_static_files_file_matrix_policy_server_enabled=False,
-    matrix_static_files_file_matrix_policy_server_property_public_keys_ed25519='',
 )
+# Read by plan without a rule here (the policy_server document's variables have the documents' prefix).
+OWN_VARIABLES = frozenset((PREFIX + 'file_mode', PREFIX + 'directory_mode'))
 
 
 # The names and patterns these services use, from each one's roles/custom/<role>/defaults/main.yml (every
@@ -661,7 +661,7 @@ MDAD_VARIABLES = frozenset(PREFIX + suffix for suffix in (
 
 def relevant(names):
     """The names, among ``names``, of the variables ``plan`` reads."""
-    return [name for name in names if name in RULES or name.startswith(FILE)]
+    return [name for name in names if name in RULES or name in OWN_VARIABLES or name.startswith(FILE)]
 
 
 class _Variables:
