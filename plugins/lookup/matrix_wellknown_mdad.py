@@ -54,7 +54,7 @@ _raw:
       description: The directory of the documents.
       type: str
     public_path:
-      description: The directory served as the web root (C(matrix_static_files_public_path)).
+      description: The public directory of the static files (C(matrix_static_files_public_path)).
       type: str
     matrix_hostname:
       description: The hostname of the Matrix services.
