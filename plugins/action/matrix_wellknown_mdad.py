@@ -6,10 +6,6 @@
 
 from __future__ import annotations
 
-import os
-
-import yaml
-
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.matrix.wellknown.plugins.plugin_utils import _mdad as mdad
@@ -24,12 +20,8 @@ _REGISTERED = ('matrix_static_files_result', 'matrix_static_files_self_check_res
 def known_variables():
     """The roles' variables (their argument specs, the one list of them), MDAD's own and the registered results."""
     known = set(_REGISTERED) | mdad.MDAD_VARIABLES | set(mdad.RULES)
-    roles = os.path.join(os.path.dirname(__file__), '..', '..', 'roles')
     for role in role_plan.ROLES:
-        with open(os.path.join(roles, role, 'meta', 'argument_specs.yml')) as handle:
-            specs = yaml.load(handle, Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))
-        for entry_point in specs['argument_specs'].values():
-            known.update(entry_point.get('options') or {})
+        known.update(role_plan.argument_specs(role))
     return frozenset(known)
 
 

@@ -54,7 +54,7 @@ _raw:
       description: The directory of the documents.
       type: str
     public_path:
-      description: The directory served as the web root (C(matrix_static_files_public_path)).
+      description: The public directory of the static files (C(matrix_static_files_public_path)).
       type: str
     matrix_hostname:
       description: The hostname of the Matrix services.
@@ -100,8 +100,7 @@ class LookupModule(LookupBase):
             else:
                 host = variables.get('inventory_hostname')
                 values = dict((name, self._templar.template(variables[name])) for name in mdad.relevant(variables))
-            return [dict(mdad.plan(values), matrix_host=host)]
+            # The role's defaults (its argument spec) for what the variables lack: outside the role, they are not set.
+            return [dict(role_plan.plan_documents(values), matrix_host=host)]
         except role_plan.PlanError as exc:
             raise AnsibleLookupError('; '.join(exc.problems))
-        except mdad.VariableError as exc:
-            raise AnsibleLookupError(str(exc))

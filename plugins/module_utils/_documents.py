@@ -91,6 +91,28 @@ def serialize(document):
                       allow_nan=False).encode('ascii')
 
 
+def _serialize(name, document):
+    """``(bytes, None)``, or ``(None, Finding)`` for a document that cannot be serialised (NaN from a YAML ``.nan``,
+    a value JSON has no type for)."""
+    try:
+        return serialize(document), None
+    except (TypeError, ValueError) as exc:
+        return None, Finding(name, '', 'cannot be serialised as JSON: %s' % exc)
+
+
+def serialize_documents(documents):
+    """Each document serialised once (``serialize``): ``({name: bytes}, errors)``; a document that cannot be
+    serialised is an error, named, and has no bytes."""
+    contents, errors = {}, []
+    for name in sorted(documents):
+        content, finding = _serialize(name, documents[name])
+        if finding:
+            errors.append(str(finding))
+        else:
+            contents[name] = content
+    return contents, errors
+
+
 def check_document_name(name):
     """A document name is a plain file name inside the well-known directory."""
     if not isinstance(name, str) or not _DOCUMENT_NAME.match(name):
@@ -198,18 +220,26 @@ def _validate_contact(contact, path, findings):
             findings.append(Finding('support', path + '.email_address', '%s %s' % (_show(contact['email_address']), problem)))
 
 
+def check_support_contents(doc):
+    """The support document needs contacts or a page (MSC1929): the rule sentence, or None."""
+    contacts = doc.get('contacts')
+    if not (contacts and isinstance(contacts, list)) and 'support_page' not in doc:
+        return ('needs a non-empty "contacts" list or a "support_page" (an empty support document is invalid: disable '
+                'it instead)')
+    return None
+
+
 def _validate_support(doc, findings):
     contacts = doc.get('contacts')
-    has_page = 'support_page' in doc
     if contacts is not None and not isinstance(contacts, list):
         findings.append(Finding('support', 'contacts', 'must be a list of contact objects'))
         contacts = None
-    if not contacts and not has_page:
-        findings.append(Finding('support', '', 'needs a non-empty "contacts" list or a "support_page" (an empty '
-                                'support document is invalid: disable it instead)'))
+    problem = check_support_contents(doc)
+    if problem:
+        findings.append(Finding('support', '', problem))
     for index, contact in enumerate(contacts or []):
         _validate_contact(contact, 'contacts[%d]' % index, findings)
-    if has_page:
+    if 'support_page' in doc:
         _check_url(findings, 'support', 'support_page', doc['support_page'])
 
 
@@ -244,19 +274,21 @@ _VALIDATORS = {
 }
 
 
-def validate_document(name, document, check_size=True):
+def validate_document(name, document, check_size=True, content=None):
     """Validate one document; return a list of Finding (errors and warnings).
 
     ``check_size`` measures the document as this collection serialises it; a checker that
-    measured the served bytes itself turns it off.
+    measured the served bytes itself turns it off. ``content``: the document as ``serialize`` gave it
+    already, so that it is not serialised again.
     """
     findings = []
     if not isinstance(document, dict):
         return [Finding(name, '', 'must be a JSON object, not %s' % type(document).__name__)]
-    try:
-        size = len(serialize(document))
-    except (TypeError, ValueError) as exc:
-        return [Finding(name, '', 'cannot be serialised as JSON: %s' % exc)]
+    if content is None:
+        content, finding = _serialize(name, document)
+        if finding:
+            return [finding]
+    size = len(content)
     if check_size and size >= MAX_DOCUMENT_BYTES:
         findings.append(Finding(name, '', 'serialises to %d bytes: it must stay under %d bytes (50 KiB), '
                                 'the most Matrix servers read' % (size, MAX_DOCUMENT_BYTES)))
@@ -268,12 +300,29 @@ def validate_document(name, document, check_size=True):
 
 def validate_documents(documents):
     """Validate a mapping of name -> document; return (errors, warnings) as lists of strings."""
-    errors, warnings = [], []
+    dummy, errors, warnings = check_and_serialize(documents)
+    return errors, warnings
+
+
+def check_and_serialize(documents):
+    """Validate a mapping of name -> document, serialising each one once: ``(contents, errors, warnings)``, with
+    ``contents`` the bytes to write ({name: bytes}, only of documents without errors of their own)."""
+    contents, errors, warnings = {}, [], []
     for name in sorted(documents):
         problem = check_document_name(name)
         if problem:
             errors.append('%s %s' % (_show(name), problem))
             continue
-        for finding in validate_document(name, documents[name]):
+        document = documents[name]
+        content = None
+        if isinstance(document, dict):
+            content, finding = _serialize(name, document)
+            if finding:
+                errors.append(str(finding))
+                continue
+        findings = validate_document(name, document, content=content)
+        for finding in findings:
             (errors if finding.severity == ERROR else warnings).append(str(finding))
-    return errors, warnings
+        if content is not None and not any(finding.severity == ERROR for finding in findings):
+            contents[name] = content
+    return contents, errors, warnings

@@ -8,7 +8,7 @@
 
 """The CloudFront origin and cache behaviour that forward /.well-known/matrix/ to the Matrix host.
 
-Pure functions only, called by the ``cloudfront_distribution`` filter and the unit tests.
+Pure functions only, called by the role plan (``_role_plan``, method proxy on CloudFront) and the unit tests.
 
 The result holds the ``Origins`` and ``CacheBehaviors`` members of a ``DistributionConfig`` in the shapes
 of the CloudFront API (``aws cloudfront create-distribution`` and ``update-distribution``), to be merged

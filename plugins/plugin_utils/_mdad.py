@@ -29,8 +29,8 @@ __metaclass__ = type
 import json
 import re
 
+from ansible_collections.matrix.wellknown.plugins.module_utils._documents import check_support_contents
 from ansible_collections.matrix.wellknown.plugins.module_utils._grammar import (
-    check_hostname,
     check_ed25519_key,
     check_http_url,
     check_invisible,
@@ -38,6 +38,7 @@ from ansible_collections.matrix.wellknown.plugins.module_utils._grammar import (
     check_safe_path,
     check_server_name,
 )
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._settings import check_hostname_value
 
 PREFIX = 'matrix_static_files_'
 FILE = PREFIX + 'file_matrix_'
@@ -417,19 +418,17 @@ _rules(
     matrix_static_files_file_matrix_mautrix_enabled=lambda v: len(_list(v, FILE + 'mautrix_property_fi_mau_bridges')) > 0,
 )
 
-# This collection's own variables: the policy_server document (MDAD has none yet), the files' owner and modes,
-# and the web server that may serve the directory (its paths must then be safe in a config).
+# This collection's own variables that derive from MDAD's: the Matrix hostname, the files' owner and group. Its
+# literal defaults (the modes, the policy_server document's, which MDAD has not) are the role's, in its argument
+# spec: a caller without the role's variables gives them (role_plan.role_defaults); missing, they are None.
 _rules(
-    'this collection (roles/matrix_static_files/defaults/main.yml)',
+    'this collection (roles/matrix_static_files/meta/argument_specs.yml)',
     matrix_static_files_matrix_hostname=lambda v: v('matrix_server_fqn_matrix'),
     matrix_static_files_file_owner=lambda v: v('matrix_user_name'),
     matrix_static_files_file_group=lambda v: v('matrix_group_name'),
-    matrix_static_files_file_mode='0644',
-    matrix_static_files_directory_mode='0755',
-    matrix_static_files_webserver='none',
-    matrix_static_files_file_matrix_policy_server_enabled=False,
-    matrix_static_files_file_matrix_policy_server_property_public_keys_ed25519='',
 )
+# Read by plan without a rule here (the policy_server document's variables have the documents' prefix).
+OWN_VARIABLES = frozenset((PREFIX + 'file_mode', PREFIX + 'directory_mode'))
 
 
 # The names and patterns these services use, from each one's roles/custom/<role>/defaults/main.yml (every
@@ -485,26 +484,6 @@ _rules(
 
 # --- Checks of the values a user sets, naming the variable: a derived value is only as good as its source.
 
-def _idn_hint(value):
-    try:
-        return ': use its punycode form %r' % value.rstrip('.').encode('idna').decode('ascii')
-    except UnicodeError:
-        return ''
-
-
-def _check_hostname(value):
-    if not isinstance(value, str):
-        return 'must be a hostname (a string), not a %s' % type(value).__name__
-    if not value:
-        return 'is empty: give a hostname such as example.com'
-    if value.endswith('.'):
-        return 'ends with a dot: give it without the dot (%r)' % value.rstrip('.')
-    if any(ord(char) > 127 for char in value):
-        return 'is an internationalised domain name%s' % _idn_hint(value)
-    problem = check_hostname(value)
-    return problem and '%s (a hostname such as example.com, without scheme, port or path)' % problem
-
-
 def _check_port(value):
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         return 'must be a port number, not a %s' % type(value).__name__
@@ -539,12 +518,12 @@ def _check_identifier(value):
 
 
 CHECKS = {
-    'matrix_domain': _check_hostname,
-    'matrix_server_fqn_matrix': _check_hostname,
-    'matrix_server_fqn_matrix_federation': _check_hostname,
-    'matrix_server_fqn_element': _check_hostname,
-    'matrix_server_fqn_jitsi': _check_hostname,
-    'matrix_static_files_matrix_hostname': _check_hostname,
+    'matrix_domain': check_hostname_value,
+    'matrix_server_fqn_matrix': check_hostname_value,
+    'matrix_server_fqn_matrix_federation': check_hostname_value,
+    'matrix_server_fqn_element': check_hostname_value,
+    'matrix_server_fqn_jitsi': check_hostname_value,
+    'matrix_static_files_matrix_hostname': check_hostname_value,
     'matrix_federation_public_port': _check_port,
     'matrix_homeserver_url': _check_url,
     'matrix_identity_server_url': _check_optional_url,
@@ -682,7 +661,7 @@ MDAD_VARIABLES = frozenset(PREFIX + suffix for suffix in (
 
 def relevant(names):
     """The names, among ``names``, of the variables ``plan`` reads."""
-    return [name for name in names if name in RULES or name.startswith(FILE)]
+    return [name for name in names if name in RULES or name in OWN_VARIABLES or name.startswith(FILE)]
 
 
 class _Variables:
@@ -832,11 +811,11 @@ def _document(v, name):
 
 
 def _check_support(document):
-    if not document.get('contacts') and not document.get('support_page'):
-        raise VariableError(
-            '%ssupport_enabled is true, but neither %ssupport_property_m_contacts nor %ssupport_property_m_support_page '
-            'is set: the document would be {"contacts": []}, which the Matrix spec calls invalid. Set one of them, or '
-            'disable the document' % (FILE, FILE, FILE))
+    """The support document's rule (documents.check_support_contents), named by the variables that feed it."""
+    problem = check_support_contents(document)
+    if problem:
+        raise VariableError('%ssupport_enabled is true, but neither %ssupport_property_m_contacts nor '
+                            '%ssupport_property_m_support_page is set: the support document %s' % (FILE, FILE, FILE, problem))
 
 
 # Each path and what it is derived from, when the user does not set it (roles/custom/matrix-static-files/defaults).
@@ -860,22 +839,20 @@ def _check_safe_paths(v, name):
         _check_safe_paths(v, parent)
 
 
-def _path(v):
-    path = v(PREFIX + 'public_well_known_matrix_path')
-    if v('matrix_static_files_webserver') not in (None, '', 'none'):
-        # A web server config will hold these paths.
-        _check_safe_paths(v, PREFIX + 'public_well_known_matrix_path')
-        _check_safe_paths(v, PREFIX + 'public_path')
-    return path
+def check_served_path(variables):
+    """Refuse a documents' directory that a web server config cannot hold, naming the variable the user set that it
+    comes from (the directory itself, or the path or name it is derived from). Raises VariableError."""
+    _check_safe_paths(_Variables(variables), PREFIX + 'public_well_known_matrix_path')
 
 
-def plan(variables):
+def plan(variables, path=None):
     """What the role writes: ``{path, public_path, matrix_hostname, owner, group, mode, directory_mode, documents,
     absent}``.
 
     ``documents`` maps each enabled document's name to its content; ``absent`` lists the disabled ones,
     which are deleted. ``owner`` and ``group`` are None when neither the role's nor MDAD's variable is set.
-    Raises VariableError naming the variable whose value cannot be used.
+    ``path``, when given, is the documents' directory (the base domain's own), and MDAD's paths are not read
+    (``public_path`` is then None). Raises VariableError naming the variable whose value cannot be used.
     """
     v = _Variables(variables)
     documents = {}
@@ -887,10 +864,9 @@ def plan(variables):
             absent.append(name)
     if 'support' in documents and not v.defined(FILE + 'support_configuration'):
         _check_support(documents['support'])
-    path = _path(v)
     return {
-        'path': path,
-        'public_path': v(PREFIX + 'public_path'),
+        'path': v(PREFIX + 'public_well_known_matrix_path') if path is None else path,
+        'public_path': v(PREFIX + 'public_path') if path is None else None,
         'matrix_hostname': v(PREFIX + 'matrix_hostname'),
         'owner': v(PREFIX + 'file_owner'),
         'group': v(PREFIX + 'file_group'),

@@ -8,7 +8,7 @@
 
 """The Netlify ``_redirects`` rule that proxies /.well-known/matrix/ to the Matrix host.
 
-Pure functions only, called by the ``netlify_redirects`` filter and the unit tests.
+Pure functions only, called by the role plan (``_role_plan``, method proxy on Netlify) and the unit tests.
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@
 ``plan(role, values, matrix_values)`` takes the (templated) values of the variables ``relevant(role, names)``
 selects and returns the documents to write, the web server site (checked, for the template) or the hosted service's
 file, the configs of other servers to remove, and the reload command. Every problem names the user's
-variable and raises ``PlanError``; nothing has been written then. Pure: no Ansible, no I/O.
+variable and raises ``PlanError``; nothing has been written then. No Ansible; the only file read is each role's
+``meta/argument_specs.yml`` (``role_defaults``), once: a variable missing from ``values`` gets its default there,
+which is where the roles' defaults are written (with ``defaults/main.yml``, which a unit test keeps in agreement).
 
 The base domain serves the documents of the Matrix host: ``matrix_variables`` picks that host in the inventory
 (``matrix_base_domain_matrix_host``, else the host of group ``matrix_servers`` with this ``matrix_domain``) and
@@ -19,10 +21,15 @@ reads its variables. ``unknown_variables`` finds the names with a role's prefix 
 
 from __future__ import annotations
 
+import copy
 import difflib
+import functools
 import ipaddress
+import os
 
 from fractions import Fraction
+
+import yaml
 
 from ansible_collections.matrix.wellknown.plugins.plugin_utils import _cloudfront as cloudfront
 from ansible_collections.matrix.wellknown.plugins.module_utils import _documents as documents
@@ -30,9 +37,11 @@ from ansible_collections.matrix.wellknown.plugins.plugin_utils import _mdad as m
 from ansible_collections.matrix.wellknown.plugins.plugin_utils import _netlify as netlify
 from ansible_collections.matrix.wellknown.plugins.plugin_utils._settings import (
     CACHE_MAX_AGE_MAX,
+    Problems,
     SettingsError,
     check_cache_max_age,
     check_file_path,
+    check_path,
     check_site_hostname,
 )
 from ansible_collections.matrix.wellknown.plugins.plugin_utils._site import (
@@ -41,6 +50,7 @@ from ansible_collections.matrix.wellknown.plugins.plugin_utils._site import (
     STATIC_SERVERS,
     FORMS,
     build_site,
+    check_traefik_method_form,
     default_config_path,
     default_reload_command,
 )
@@ -59,7 +69,7 @@ MATRIX_GROUP = 'matrix_servers'
 # Matrix host's user may not exist here, and its web server is not this one.
 LOCAL_DOCUMENT_VARIABLES = ('matrix_user_name', 'matrix_group_name', 'matrix_static_files_file_owner',
                             'matrix_static_files_file_group', 'matrix_static_files_file_mode',
-                            'matrix_static_files_directory_mode', 'matrix_static_files_webserver')
+                            'matrix_static_files_directory_mode')
 # The variable prefixes the roles own: any other name with one of them is a typo (or a variable of MDAD).
 OWN_PREFIXES = ('matrix_static_files_', 'matrix_base_domain_')
 # The file names of the configs, by role (the role's name with "-").
@@ -69,8 +79,8 @@ CACHE_HOURS = 'matrix_static_files_files_cache_time_hours'
 # the status line and headers: a larger document makes the whole configuration fail to load.
 HAPROXY_BUFFER = 16384
 HAPROXY_HEADROOM = 1024
-# Above a website's catch-all router (Traefik's default priority is the length of the rule).
-TRAEFIK_PRIORITY = 10000
+# The roles, as shipped in the collection beside plugins/.
+ROLES_DIRECTORY = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'roles')
 
 
 class PlanError(ValueError):
@@ -81,13 +91,48 @@ class PlanError(ValueError):
         super(PlanError, self).__init__('; '.join(problems))
 
 
+@functools.lru_cache(maxsize=None)
+def argument_specs(role):
+    """The options of ``role``'s main entry point, from its ``meta/argument_specs.yml``: every variable of the role."""
+    with open(os.path.join(ROLES_DIRECTORY, role, 'meta', 'argument_specs.yml')) as handle:
+        specs = yaml.load(handle, Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))
+    return specs['argument_specs']['main']['options']
+
+
+def role_defaults(role):
+    """The defaults of the variables a run of ``role`` reads, from the argument specs (a default that Ansible
+    templates is described there in words, not given, and is the role's to fill in). The base domain also reads
+    variables of matrix_static_files (the documents' owner and modes, the cache time): that role's defaults too."""
+    defaults = {}
+    for owner in ((STATIC_FILES, BASE_DOMAIN) if role == BASE_DOMAIN else (role,)):
+        defaults.update((name, spec['default']) for name, spec in argument_specs(owner).items() if 'default' in spec)
+    return copy.deepcopy(defaults)
+
+
+# The variables plan reads, besides the documents' (mdad.relevant) for the Matrix host: what the action templates.
+READ = {
+    STATIC_FILES: frozenset(('matrix_static_files_webserver', CACHE_HOURS) + tuple(
+        'matrix_static_files_webserver_' + name for name in (
+            'config_form', 'config_path', 'hostname', 'https_port', 'listen_addresses', 'tls_certificate',
+            'tls_certificate_key', 'haproxy_backend_name', 'haproxy_tls_bundle_path', 'reload_command',
+            'reload_timeout'))),
+    # The base domain's documents are the Matrix host's (matrix_variables): only this host's own settings of them.
+    BASE_DOMAIN: frozenset((CACHE_HOURS,) + LOCAL_DOCUMENT_VARIABLES + tuple(
+        'matrix_base_domain_' + name for name in (
+            'webserver', 'method', 'config_form', 'config_path', 'public_path', 'root', 'index_html',
+            'root_redirect_url', 'hostname', 'https_port', 'listen_addresses', 'tls_certificate', 'tls_certificate_key',
+            'haproxy_backend_name', 'haproxy_tls_bundle_path', 'upstream_hostname', 'upstream_address',
+            'upstream_ca_file', 'traefik_entrypoint', 'traefik_priority', 'traefik_tls', 'traefik_certresolver',
+            'cloudfront_origin_id', 'cloudfront_cache_policy_id', 'reload_command', 'reload_timeout'))),
+}
+
+
 def relevant(role, names):
     """The names, among ``names``, of the variables ``plan(role, ...)`` reads."""
-    own = ('matrix_static_files_webserver', 'matrix_static_files_self_check')
-    if role == BASE_DOMAIN:
-        own = ('matrix_base_domain_',)
-    return [name for name in names
-            if name.startswith(own) or name == CACHE_HOURS or name in mdad.relevant([name])]
+    read = READ.get(role, frozenset())
+    if role == STATIC_FILES:
+        return [name for name in names if name in read or name in mdad.relevant([name])]
+    return [name for name in names if name in read]
 
 
 def pick_matrix_host(this_host, chosen, domain, inventory, matrix_servers):
@@ -168,7 +213,7 @@ def _cache_max_age(values):
 
     Exact arithmetic: a float would overflow on a long number, and turn 0.1 hours into 360.00000000000006 seconds.
     """
-    hours = values.get(CACHE_HOURS, 4)
+    hours = values.get(CACHE_HOURS)
     seconds = None
     if isinstance(hours, (int, float, str)) and not isinstance(hours, bool):
         try:
@@ -207,8 +252,8 @@ def _reload(result, values, prefix, server):
     result['reload_variables'] = {'webserver.reload_command': prefix + 'reload_command', 'webserver.reload_timeout': name}
 
 
-def _choice(values, name, choices, default=None):
-    value = values.get(name, default)
+def _choice(values, name, choices):
+    value = values.get(name)
     if value not in choices:
         raise PlanError(['%s: %r is not one of %s' % (name, value, ', '.join(choices))])
     return value
@@ -223,36 +268,30 @@ def _stale_configs(role, current):
     return sorted(paths)
 
 
-def _documents(values, public_path=None, matrix_values=None):
+def plan_documents(values, served=False, directory=None, matrix_values=None):
+    """mdad.plan's documents, with matrix_static_files' defaults for what ``values`` lacks. ``served``: a web server
+    config of the Matrix host will hold their directory. ``directory``: the base domain's own directory for them
+    (MDAD's paths are then not read). ``matrix_values``: called for the Matrix host's values (the base domain).
+    Raises PlanError."""
+    values = dict(role_defaults(STATIC_FILES), **values)
     if matrix_values is not None:
-        # The Matrix host's documents, with this host's owner, modes and web server.
+        # The Matrix host's documents, with this host's owner and modes.
         local = dict((name, values[name]) for name in LOCAL_DOCUMENT_VARIABLES if name in values)
-        values = dict((name, value) for name, value in matrix_values().items() if name not in LOCAL_DOCUMENT_VARIABLES)
+        values = dict(role_defaults(STATIC_FILES), **dict(
+            (name, value) for name, value in matrix_values().items() if name not in LOCAL_DOCUMENT_VARIABLES))
         values.update(local)
-    if public_path is not None:
-        public_path = public_path.rstrip('/') or '/'
-        # The base domain's own site checks its path, naming matrix_base_domain_public_path.
-        values = dict((name, value) for name, value in values.items() if name != 'matrix_static_files_webserver')
-        values.update({
-            'matrix_static_files_public_path': public_path,
-            'matrix_static_files_public_well_known_path': public_path.rstrip('/') + '/.well-known',
-            'matrix_static_files_public_well_known_matrix_path': public_path.rstrip('/') + '/.well-known/matrix',
-        })
     try:
-        return mdad.plan(values)
+        if served:
+            mdad.check_served_path(values)
+        return mdad.plan(values, directory)
     except mdad.VariableError as exc:
         raise PlanError([str(exc)])
 
 
 def _check_haproxy_documents(served):
-    problems = []
-    for name, document in sorted(served['documents'].items()):
-        try:
-            size = len(documents.serialize(document))
-        except (TypeError, ValueError) as exc:
-            # NaN from a YAML ".nan", say: the same finding the module's validation gives.
-            problems.append('%s: cannot be serialised as JSON: %s' % (name, exc))
-            continue
+    contents, problems = documents.serialize_documents(served['documents'])
+    for name, content in sorted(contents.items()):
+        size = len(content)
         if size > HAPROXY_BUFFER - HAPROXY_HEADROOM:
             problems.append(
                 '%s: serialises to %d bytes, but HAProxy answers with a served file from one buffer of %d bytes '
@@ -270,13 +309,13 @@ def _build(site, server, names):
 
 
 def _static_files(values):
-    served = _documents(values)
     prefix = 'matrix_static_files_webserver_'
     if values.get('matrix_static_files_webserver') in PROXY_SERVERS:
         raise PlanError(['matrix_static_files_webserver: %r serves no files: use none and serve the documents with '
                          'another web server, or with Traefik through container labels as MDAD does'
                          % (values['matrix_static_files_webserver'],)])
     server = _choice(values, 'matrix_static_files_webserver', ('none',) + STATIC_SERVERS)
+    served = plan_documents(values, served=server != 'none')
     result = {'documents': served, 'site': None, 'server': server, 'reload_command': '', 'config_path': None}
     if server == 'none':
         result['remove_configs'] = _stale_configs(STATIC_FILES, None)
@@ -285,29 +324,30 @@ def _static_files(values):
         if old_path and not check_file_path(old_path) and old_path not in result['remove_configs']:
             result['remove_configs'] = sorted(result['remove_configs'] + [old_path])
         return result
-    form = _choice(values, prefix + 'config_form', FORMS, 'server')
+    form = _choice(values, prefix + 'config_form', FORMS)
     config_path = values.get(prefix + 'config_path') or default_config_path(server, form, CONFIG_NAMES[STATIC_FILES])
     hostname = values.get(prefix + 'hostname') or served['matrix_hostname']
     # The certificate paths derive from the hostname: a bad hostname is reported once, under its own name.
     certificate_name = hostname if not check_site_hostname(hostname) else 'invalid'
     names = _site_names(prefix)
-    names.update(root='matrix_static_files_public_path', documents='matrix_static_files_file_matrix_*_enabled')
+    names.update(directory='matrix_static_files_public_well_known_matrix_path',
+                 documents='matrix_static_files_file_matrix_*_enabled')
     site = {
         'name': STATIC_FILES,
         'form': form,
         'config_path': config_path,
         'hostname': hostname,
-        'https_port': values.get(prefix + 'https_port', 443),
-        'listen_addresses': values.get(prefix + 'listen_addresses', []),
+        'https_port': values.get(prefix + 'https_port'),
+        'listen_addresses': values.get(prefix + 'listen_addresses'),
         'tls_certificate': (values.get(prefix + 'tls_certificate')
                             or '/etc/letsencrypt/live/%s/fullchain.pem' % certificate_name),
         'tls_certificate_key': (values.get(prefix + 'tls_certificate_key')
                                 or '/etc/letsencrypt/live/%s/privkey.pem' % certificate_name),
-        'haproxy_backend_name': values.get(prefix + 'haproxy_backend_name') or STATIC_FILES,
+        'haproxy_backend_name': values.get(prefix + 'haproxy_backend_name'),
         'haproxy_tls_bundle_path': (values.get(prefix + 'haproxy_tls_bundle_path')
                                     or _bundle_path(config_path)),
         'root_action': 'not_found',
-        'wellknown': {'method': 'static', 'root': served['public_path'], 'documents': sorted(served['documents']),
+        'wellknown': {'method': 'static', 'directory': served['path'], 'documents': sorted(served['documents']),
                       'cache_max_age': _cache_max_age(values)},
     }
     result['site'] = _build(site, server, names)
@@ -331,7 +371,7 @@ BASE_DOMAIN_NAMES = dict(
     root_action='matrix_base_domain_root',
     index_file='matrix_base_domain_public_path',
     redirect_url='matrix_base_domain_root_redirect_url',
-    root='matrix_base_domain_public_path',
+    directory='matrix_base_domain_public_path',
     upstream_hostname='matrix_base_domain_upstream_hostname',
     upstream_address='matrix_base_domain_upstream_address',
     upstream_ca_file='matrix_base_domain_upstream_ca_file',
@@ -362,10 +402,13 @@ def _reaches_itself(site, connect_host):
     return address.is_loopback or address.is_unspecified
 
 
-def _check_not_itself(site):
-    """A proxy to the base domain itself loops until the server runs out of connections."""
+def _check_not_itself(site, https_port):
+    """A proxy to the base domain itself loops until the server runs out of connections. ``https_port``:
+    matrix_base_domain_https_port, the port of a snippet's site as far as the role knows it."""
     wellknown = site['wellknown']
-    port = site.get('https_port', 443)
+    port = site.get('https_port')
+    if port is None:
+        port = int(https_port) if str(https_port).isdigit() else None
     if (wellknown['method'] != 'proxy' or wellknown.get('upstream_hostname') != site.get('hostname')
             or wellknown['connect_port'] != port or not _reaches_itself(site, wellknown['connect_host'])):
         return
@@ -392,7 +435,7 @@ def _base_domain(values, matrix_values):
     method = _choice(values, prefix + 'method', ('proxy',) + GENERATING_METHODS)
     result = {'documents': None, 'site': None, 'server': server, 'reload_command': '', 'index': None,
               'remove_configs': []}
-    form = _choice(values, prefix + 'config_form', FORMS, 'server')
+    form = _choice(values, prefix + 'config_form', FORMS)
     settings = {
         'method': method,
         'config_path': values.get(prefix + 'config_path') or default_config_path(server, form, CONFIG_NAMES[BASE_DOMAIN]),
@@ -415,48 +458,50 @@ def _base_domain(values, matrix_values):
 
     if server in PROXY_SERVERS:
         # Before the paths: a config path for a form Traefik does not have would only confuse.
-        problems = []
-        if method != 'proxy':
-            problems.append('%smethod: %r: Traefik serves no files, it forwards /.well-known/matrix/ to the Matrix '
-                            'host: use method proxy' % (prefix, method))
-        if form != 'server':
-            problems.append("%sconfig_form: %r: Traefik's file provider loads whole files, each a part of one "
-                            'configuration: use form server' % (prefix, form))
-        if problems:
-            raise PlanError(problems)
+        problems = Problems(BASE_DOMAIN_NAMES)
+        check_traefik_method_form(problems, method, form)
+        if problems.messages:
+            raise PlanError(problems.messages)
     public_path = values.get(prefix + 'public_path')
-    if method != 'proxy' and not isinstance(public_path, str):
-        raise PlanError(['%spublic_path: %r is not a path' % (prefix, public_path)])
-    root_action = values.get(prefix + 'root', 'page') if method == 'site' else 'not_found'
+    directory = None
+    if method != 'proxy':
+        # Checked once, under its own name: the documents' directory and the index page derive from it.
+        if not isinstance(public_path, str):
+            raise PlanError(['%spublic_path: %r is not a path' % (prefix, public_path)])
+        problem = check_path(public_path)
+        if problem:
+            raise PlanError(['%spublic_path: %r %s' % (prefix, public_path, problem)])
+        directory = public_path.rstrip('/') + '/.well-known/matrix'
+    root_action = values.get(prefix + 'root') if method == 'site' else 'not_found'
     index_file = '%s/index.html' % (public_path.rstrip('/') if isinstance(public_path, str) else public_path)
     site = {
         'name': BASE_DOMAIN,
         'form': form,
         'config_path': settings['config_path'],
         'hostname': values.get(prefix + 'hostname'),
-        'https_port': values.get(prefix + 'https_port', 443),
-        'listen_addresses': values.get(prefix + 'listen_addresses', []),
+        'https_port': values.get(prefix + 'https_port'),
+        'listen_addresses': values.get(prefix + 'listen_addresses'),
         'tls_certificate': values.get(prefix + 'tls_certificate'),
         'tls_certificate_key': values.get(prefix + 'tls_certificate_key'),
-        'haproxy_backend_name': values.get(prefix + 'haproxy_backend_name') or BASE_DOMAIN,
+        'haproxy_backend_name': values.get(prefix + 'haproxy_backend_name'),
         'haproxy_tls_bundle_path': values.get(prefix + 'haproxy_tls_bundle_path') or _bundle_path(settings['config_path']),
         'root_action': root_action,
         'index_file': index_file,
         'redirect_url': values.get(prefix + 'root_redirect_url'),
-        'traefik_entrypoint': values.get(prefix + 'traefik_entrypoint', 'web-secure'),
-        'traefik_priority': values.get(prefix + 'traefik_priority', TRAEFIK_PRIORITY),
-        'traefik_tls': values.get(prefix + 'traefik_tls', 'resolver'),
-        'traefik_certresolver': values.get(prefix + 'traefik_certresolver', 'default'),
+        'traefik_entrypoint': values.get(prefix + 'traefik_entrypoint'),
+        'traefik_priority': values.get(prefix + 'traefik_priority'),
+        'traefik_tls': values.get(prefix + 'traefik_tls'),
+        'traefik_certresolver': values.get(prefix + 'traefik_certresolver'),
     }
     served = None
     if method == 'proxy':
         site['wellknown'] = dict(settings, upstream_ca_file=values.get(prefix + 'upstream_ca_file'))
     else:
-        served = _documents(values, public_path, matrix_values)
-        site['wellknown'] = {'method': 'static', 'root': public_path, 'documents': sorted(served['documents']),
+        served = plan_documents(values, directory=directory, matrix_values=matrix_values)
+        site['wellknown'] = {'method': 'static', 'directory': directory, 'documents': sorted(served['documents']),
                              'cache_max_age': _cache_max_age(values)}
     result['site'] = _build(site, server, BASE_DOMAIN_NAMES)
-    _check_not_itself(result['site'])
+    _check_not_itself(result['site'], values.get(prefix + 'https_port'))
     if served is not None and server == 'haproxy':
         _check_haproxy_documents(served)
     if root_action == 'page':
@@ -479,8 +524,10 @@ def plan(role, values, matrix_values=None):
 
     Raises PlanError listing the problems, each naming the user's variable.
     """
+    if role not in ROLES:
+        raise PlanError(['unknown role %r: one of %s' % (role, ', '.join(ROLES))])
+    # The action gives the role's variables, which have their defaults; any other caller gets them here.
+    values = dict(role_defaults(role), **values)
     if role == STATIC_FILES:
         return _static_files(values)
-    if role == BASE_DOMAIN:
-        return _base_domain(values, matrix_values)
-    raise PlanError(['unknown role %r: one of %s' % (role, ', '.join(ROLES))])
+    return _base_domain(values, matrix_values)

@@ -97,14 +97,33 @@ def _text(value):
     return None
 
 
+def _idn_hint(value):
+    try:
+        return ': use its punycode form %r' % value.rstrip('.').encode('idna').decode('ascii')
+    except UnicodeError:
+        return ''
+
+
+def check_hostname_value(value):
+    """A hostname a user gives (a DNS name, an IPv4 address or an [IPv6] literal): the one rule for every hostname
+    variable, Matrix names and sites alike, saying what to change for the usual mistakes."""
+    if not isinstance(value, str):
+        return 'must be a hostname (a string), not a %s' % type(value).__name__
+    if not value:
+        return 'is empty: give a hostname such as example.com'
+    if value.endswith('.'):
+        return 'ends with a dot: give it without the dot (%r)' % value.rstrip('.')
+    if any(ord(char) > 127 for char in value):
+        return 'is an internationalised domain name%s' % _idn_hint(value)
+    problem = check_hostname(value)
+    return problem and '%s (a hostname such as example.com, without scheme, port or path)' % problem
+
+
 def check_site_hostname(value):
     """A name a site answers to: a DNS name or an IPv4 address (no IPv6 literal, no port)."""
-    text = _text(value)
-    if text is None:
-        return 'is not a string'
-    if text.startswith('['):
+    if isinstance(value, str) and value.startswith('['):
         return 'is an IPv6 literal: give a DNS name'
-    return check_hostname(text)
+    return check_hostname_value(value)
 
 
 def check_dns_name(value):

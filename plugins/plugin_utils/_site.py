@@ -130,10 +130,9 @@ def _wellknown(problems, wellknown, server):
         return None
     result = {'method': method}
     if method == 'static':
-        if problems.check('root', wellknown.get('root'), check_path):
-            root = wellknown['root'].rstrip('/') or '/'
-            result['root'] = root
-            result['directory'] = root.rstrip('/') + '/.well-known/matrix'
+        # Where the documents are written, derived once by the caller: every template serves them from there.
+        if problems.check('directory', wellknown.get('directory'), check_path):
+            result['directory'] = wellknown['directory'].rstrip('/') or '/'
         documents = wellknown.get('documents') or []
         if not isinstance(documents, list):
             problems.add('documents', 'is not a list of document names')
@@ -158,15 +157,22 @@ def _wellknown(problems, wellknown, server):
     return result
 
 
+def check_traefik_method_form(problems, method, form):
+    """Traefik serves no files (method proxy) and its file provider takes whole files (form server): the one
+    statement of that rule, for build_site and for the role plan, which applies it before the paths."""
+    if method != 'proxy':
+        problems.add('method', '%r: Traefik serves no files, it forwards /.well-known/matrix/ to the Matrix host: use '
+                               'method proxy' % (method,))
+    if form != 'server':
+        problems.add('form', "%r: Traefik's file provider loads whole files, each a part of one configuration: use form "
+                             'server' % (form,))
+
+
 def _traefik(problems, site, result):
     """A Traefik router for the base domain: entry point, priority and where its certificate comes from."""
-    if site.get('form', 'server') != 'server':
-        problems.add('form', "%r: Traefik's file provider loads whole files, each a part of one configuration: use form "
-                             "server (the router, service and middleware of the base domain)" % (site.get('form'),))
     wellknown = site.get('wellknown')
-    if isinstance(wellknown, dict) and wellknown.get('method') != 'proxy':
-        problems.add('method', '%r: Traefik serves no files, it forwards /.well-known/matrix/ to the Matrix host: use '
-                               'method proxy' % (wellknown.get('method'),))
+    check_traefik_method_form(problems, wellknown.get('method') if isinstance(wellknown, dict) else 'proxy',
+                              site.get('form', 'server'))
     if problems.check('hostname', site.get('hostname'), check_site_hostname):
         result['hostname'] = site['hostname']
     traefik = {}
@@ -197,7 +203,7 @@ def build_site(site, server, names=None):
     ``haproxy_tls_bundle_path``, for Traefik ``traefik_entrypoint``, ``traefik_priority``, ``traefik_tls`` (with
     ``traefik_certresolver`` for ``resolver``, the certificate and key for ``files``), ``root_action`` (with ``index_file`` for ``page``, ``redirect_url`` for
     ``redirect``) and ``wellknown`` (``method`` ``static``
-    with ``root``, ``documents``, ``cache_max_age``, or ``proxy`` with ``upstream_hostname``,
+    with ``directory``, where the documents are, ``documents``, ``cache_max_age``, or ``proxy`` with ``upstream_hostname``,
     ``upstream_address``, ``upstream_ca_file``). ``names`` maps those fields to the user's
     variable names for messages. Raises SettingsError listing every problem.
     """

@@ -24,7 +24,7 @@ from ansible.release import __version__ as ansible_version
 
 from helpers import REPO
 
-CASE = REPO / 'tests' / 'unit' / 'plugins' / 'module_utils' / 'mdad' / 'everything'
+CASE = REPO / 'tests' / 'unit' / 'plugins' / 'plugin_utils' / 'mdad' / 'everything'
 
 ROLE = '''- name: This collection
   hosts: localhost

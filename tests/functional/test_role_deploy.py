@@ -177,7 +177,7 @@ def test_both_roles_with_extra_vars_leave_the_matrix_host_config_alone(tmp_path,
     first = deployment.play(variables)
     assert first.returncode == 0, first.stdout + first.stderr
     matrix_host_config = (deployment.conf_d / 'matrix-static-files.conf').read_text()
-    assert 'root %s/matrix/static-files/public;' % tmp_path in matrix_host_config
+    assert 'alias %s/matrix/static-files/public/.well-known/matrix/;' % tmp_path in matrix_host_config
     assert (tmp_path / 'base-domain' / '.well-known' / 'matrix' / 'client').exists()
     second = deployment.play(variables)
     assert second.returncode == 0, second.stdout + second.stderr

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The documentation checks of the Ansible package: antsibull-docs lints the collection's docs (plugin docs
 # included) with the ansible-doc of the oldest and of the newest supported ansible-core (each release validates
-# markup and references its own way), and ansible-doc renders every module, lookup, filter, test and role of the
+# markup and references its own way), and ansible-doc renders every module, lookup and role of the
 # installed collection without a warning about the collection (tests/utils/ansible_doc_check.py says what
 # counts). Needs the collection installed in ANSIBLE_COLLECTIONS_PATH (make
 # collection); VENV_BIN holds antsibull-docs and the newest ansible-core.

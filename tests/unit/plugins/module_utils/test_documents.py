@@ -129,6 +129,33 @@ def test_validate_documents_splits_errors_and_warnings_and_checks_names():
     assert warnings == ["client: m.homeserver.base_url 'http://matrix.example.com' uses plain http: clients expect https"]
 
 
+def test_check_and_serialize_serialises_each_document_once(monkeypatch):
+    given = {
+        'client': {'m.homeserver': {'base_url': 'https://matrix.example.com'}},
+        'server': {'m.server': 'matrix.example.com:443'},
+        'support': {'contacts': []},
+        'nan': {'k': float('nan')},
+        '.hidden': {},
+    }
+    calls = []
+    serialize = documents.serialize
+    monkeypatch.setattr(documents, 'serialize', lambda document: calls.append(document) or serialize(document))
+    contents, errors, warnings = documents.check_and_serialize(given)
+    assert len(calls) == 4
+    # What is written is what serialize gives; a document with an error of its own has nothing to write.
+    assert contents == {'client': serialize(given['client']), 'server': serialize(given['server'])}
+    assert (errors, warnings) == documents.validate_documents(given)
+    assert errors[0].startswith("'.hidden' is not a plain file name")
+    assert errors[1].startswith('nan: cannot be serialised as JSON: Out of range float values')
+    assert errors[2].startswith('support: needs a non-empty "contacts" list')
+
+
+def test_serialize_documents_names_what_cannot_be_serialised():
+    contents, errors = documents.serialize_documents({'client': {'a': 1}, 'nan': {'k': float('inf')}})
+    assert contents == {'client': b'{\n    "a": 1\n}'}
+    assert errors == ['nan: cannot be serialised as JSON: Out of range float values are not JSON compliant: inf']
+
+
 def test_size_check_can_be_left_to_the_caller():
     big = {'k': 'x' * documents.MAX_DOCUMENT_BYTES}
     assert errors_of('other', big)

@@ -255,7 +255,7 @@ def test_templates_pass_the_real_check(tmp_path, pki, server, form, method, port
         'tls_certificate_key': str(pki / 'example.com.key'), 'haproxy_tls_bundle_path': str(pki / 'bundle.pem'),
         'root_action': root_action, 'index_file': str(pki / 'public' / 'index.html'),
         'redirect_url': 'https://matrix.example.com/?from=example.com&to=element',
-        'wellknown': {'method': method, 'root': str(pki / 'public'), 'documents': ['client', 'server'], 'cache_max_age': 14400,
+        'wellknown': {'method': method, 'directory': str(pki / 'public' / '.well-known' / 'matrix'), 'documents': ['client', 'server'], 'cache_max_age': 14400,
                       'upstream_hostname': 'matrix.example.com', 'upstream_address': address,
                       'upstream_ca_file': str(pki / 'ca.crt') if ca_file else ''},
     }, server)

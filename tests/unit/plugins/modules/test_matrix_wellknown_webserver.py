@@ -52,7 +52,7 @@ def arguments(host, documents, absent=(), server='haproxy', key=None):
         'hostname': 'matrix.example.com', 'https_port': 8443, 'listen_addresses': ['127.0.0.1'],
         'tls_certificate': str(host / 'cert.pem'), 'tls_certificate_key': str(key or host / 'key.pem'),
         'haproxy_tls_bundle_path': str(host / 'conf.d' / 'site.pem'),
-        'wellknown': {'method': 'static', 'root': str(public), 'documents': sorted(documents), 'cache_max_age': 14400},
+        'wellknown': {'method': 'static', 'directory': str(public / '.well-known' / 'matrix'), 'documents': sorted(documents), 'cache_max_age': 14400},
     }, server)
     webserver = {'server': server, 'path': site['config_path'], 'content': render(site), 'binary': binary(server),
                  'tls_bundle': site.get('tls_bundle')}

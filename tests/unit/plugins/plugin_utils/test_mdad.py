@@ -38,7 +38,8 @@ def test_only_the_domain():
     assert result['documents'] == {'client': dict(HOMESERVER, **{'cc.etke.ketesa': KETESA}),
                                    'server': {'m.server': 'matrix.example.com:8448'}}
     assert result['absent'] == NOT_WRITTEN
-    assert (result['owner'], result['group'], result['mode'], result['directory_mode']) == (None, None, '0644', '0755')
+    # The modes' defaults are the role's (its argument spec), which role_plan gives; MDAD has no rule for them.
+    assert (result['owner'], result['group'], result['mode'], result['directory_mode']) == (None, None, None, None)
 
 
 def test_mdad_globals():
@@ -193,7 +194,8 @@ def test_relevant_variables():
     names = ['matrix_domain', 'matrix_static_files_webserver', 'matrix_static_files_self_check_timeout',
              F + 'client_configuration', 'matrix_static_files_public_path', 'matrix_synapse_enabled', 'hostvars',
              'jitsi_enabled', 'matrix_bridge_mautrix_telegram_enabled', 'matrix_bridge_mautrix_telegram_container_image']
-    assert mdad.relevant(names) == ['matrix_domain', 'matrix_static_files_webserver', F + 'client_configuration',
+    # The web server is the role plan's: the documents do not depend on it.
+    assert mdad.relevant(names) == ['matrix_domain', F + 'client_configuration',
                                     'matrix_static_files_public_path', 'jitsi_enabled',
                                     'matrix_bridge_mautrix_telegram_enabled']
 
@@ -215,7 +217,8 @@ def test_the_role_defaults_change_nothing():
                         'defaults', 'main.yml')
     with open(path) as handle:
         defaults = yaml.safe_load(handle)
-    used = dict((name, value) for name, value in defaults.items() if name in mdad.relevant(defaults))
+    used = dict((name, value) for name, value in defaults.items()
+                if name in mdad.relevant(defaults) and name not in mdad.OWN_VARIABLES)
     assert len(used) > 15
     assert plan(**used) == plan()
     for name, value in used.items():
@@ -380,9 +383,6 @@ def test_ketesa_configuration_extension_and_unusable_values():
     ({'matrix_base_data_path': 'srv/matrix'}, "matrix_base_data_path 'srv/matrix' is relative"),
     ({'matrix_static_files_public_well_known_matrix_path': './wk'}, 'public_well_known_matrix_path .* is relative'),
     ({'matrix_static_files_identifier': '../x'}, "matrix_static_files_identifier '../x' must be a plain name"),
-    ({'matrix_static_files_base_path': '/srv/my files', 'matrix_static_files_webserver': 'nginx'},
-     "matrix_static_files_base_path '/srv/my files' is not an absolute path made only of"),
-    ({'matrix_base_data_path': '/srv/a;b', 'matrix_static_files_webserver': 'caddy'}, "matrix_base_data_path '/srv/a;b'"),
     ({F + 'support_enabled': True},
      'support_enabled is true, but neither matrix_static_files_file_matrix_support_property_m_contacts nor'),
     ({C + 'org_matrix_msc2965_authentication_enabled': True},
@@ -396,6 +396,33 @@ def test_ketesa_configuration_extension_and_unusable_values():
 def test_messages_name_the_variable_set(variables, message):
     with pytest.raises(mdad.VariableError, match=message):
         plan(**variables)
+
+
+@pytest.mark.parametrize('variables, message', [
+    ({'matrix_static_files_base_path': '/srv/my files'},
+     "matrix_static_files_base_path '/srv/my files' is not an absolute path made only of"),
+    ({'matrix_base_data_path': '/srv/a;b'}, "matrix_base_data_path '/srv/a;b'"),
+    ({'matrix_static_files_identifier': 'a%b;c'}, "matrix_static_files_identifier 'a%b;c' must be a plain name"),
+    ({'matrix_static_files_public_well_known_matrix_path': '/srv/wk{'}, "public_well_known_matrix_path '/srv/wk{'"),
+])
+def test_a_served_path_names_the_variable_set(variables, message):
+    # A web server config will hold the documents' directory (role_plan checks it when one serves them).
+    with pytest.raises(mdad.VariableError, match=message):
+        mdad.check_served_path(dict({'matrix_domain': 'example.com'}, **variables))
+
+
+def test_a_public_path_outside_the_served_directory_is_not_a_served_path():
+    mdad.check_served_path({'matrix_static_files_public_path': '/srv/my files',
+                            'matrix_static_files_public_well_known_matrix_path': '/srv/wk'})
+
+
+def test_rules_shared_with_the_documents_and_the_sites_have_one_wording():
+    from ansible_collections.matrix.wellknown.plugins.plugin_utils import _settings as settings
+    assert set(mdad.CHECKS[name] for name in ('matrix_domain', 'matrix_server_fqn_matrix',
+                                              'matrix_static_files_matrix_hostname')) == {settings.check_hostname_value}
+    with pytest.raises(mdad.VariableError) as info:
+        plan(**{F + 'support_enabled': True})
+    assert str(info.value).endswith(': the support document ' + documents.check_support_contents({}))
 
 
 def test_a_path_with_a_space_is_fine_without_a_web_server():

@@ -78,11 +78,24 @@ def test_a_web_server_gets_its_usual_paths_and_the_other_configs_are_removed(ser
     assert path not in planned['remove_configs'] and len(planned['remove_configs']) == len(DEFAULT_CONFIGS) - 1
     assert site['hostname'] == 'matrix.example.com'
     assert site['tls_certificate'] == '/etc/letsencrypt/live/matrix.example.com/fullchain.pem'
-    assert site['wellknown'] == dict(site['wellknown'], method='static', root='/matrix/static-files/public',
+    assert site['wellknown'] == dict(site['wellknown'], method='static', directory='/matrix/static-files/public/.well-known/matrix',
                                      documents=['client', 'server'], cache_max_age=14400)
     # The config names its site on its first line: how a later run recognises it as the collection's.
     assert render(site).splitlines()[0] == '# Ansible managed (matrix.wellknown, site matrix_static_files): ' \
                                            'local changes are overwritten'
+
+
+@pytest.mark.parametrize('server', ['nginx', 'apache', 'caddy', 'haproxy'])
+def test_every_server_serves_the_documents_from_where_they_are_written(server):
+    """matrix_static_files_public_well_known_matrix_path moves the documents: the config serves them from there,
+    not from a directory derived again from matrix_static_files_public_path (issue #22)."""
+    planned = static_files(matrix_static_files_webserver=server,
+                           matrix_static_files_public_well_known_matrix_path='/srv/other/wk')
+    assert planned['documents']['path'] == '/srv/other/wk'
+    assert planned['site']['wellknown']['directory'] == '/srv/other/wk'
+    config = render(planned['site'])
+    assert '/srv/other/wk' in config
+    assert '/matrix/static-files' not in config
 
 
 def test_the_served_documents_follow_the_enabled_ones():
@@ -273,10 +286,40 @@ def test_relevant_selects_each_role_variables():
     assert set(role_plan.relevant('matrix_static_files', names)) == {
         'matrix_domain', 'matrix_static_files_webserver', 'matrix_static_files_webserver_hostname',
         'matrix_static_files_files_cache_time_hours'}
-    # The base domain generates the same documents (methods static and site): it reads what they read too.
+    # The base domain's documents come from the Matrix host's variables (matrix_variables): of this host's, only
+    # the cache time and the documents' owner and modes.
     assert set(role_plan.relevant('matrix_base_domain', names)) == {
-        'matrix_domain', 'matrix_base_domain_method', 'matrix_static_files_files_cache_time_hours',
-        'matrix_static_files_webserver'}
+        'matrix_base_domain_method', 'matrix_static_files_files_cache_time_hours'}
+
+
+NOT_READ_BY_PLAN = {
+    # The self-check's settings are its task's; the Matrix host is picked by matrix_variables, before plan.
+    'matrix_static_files': {'matrix_static_files_self_check_' + name for name in (
+        'enabled', 'server_name', 'connect_to', 'ca_path', 'validate_certs', 'nameservers', 'timeout', 'delegate_to')},
+    # MDAD's variables feed the base domain's templated defaults (Ansible templates them) and matrix_variables.
+    'matrix_base_domain': {'matrix_base_domain_self_check_enabled', 'matrix_base_domain_matrix_host', 'matrix_domain',
+                           'matrix_base_data_path', 'matrix_server_fqn_matrix'},
+}
+
+
+@pytest.mark.parametrize('role', role_plan.ROLES)
+def test_the_action_templates_every_variable_of_the_role_plan_reads_and_no_other(role):
+    """The action templates relevant(): a variable left out would reach plan as its default, one too many costs a
+    template per host (the self-check's were templated for nothing)."""
+    options = set(role_plan.argument_specs(role))
+    assert options - set(role_plan.relevant(role, options)) == NOT_READ_BY_PLAN[role]
+    assert set(role_plan.relevant(role, options)) - options <= {'matrix_static_files_files_cache_time_hours'} | set(
+        role_plan.LOCAL_DOCUMENT_VARIABLES)
+
+
+def test_the_documents_outside_the_role_get_the_role_defaults_from_its_argument_spec():
+    """The lookup (and any caller without the role's variables) gets the same modes as the role, from the one place
+    they are written."""
+    specs = role_plan.argument_specs('matrix_static_files')
+    planned = role_plan.plan_documents({'matrix_domain': 'example.com'})
+    assert (planned['mode'], planned['directory_mode']) == (
+        specs['matrix_static_files_file_mode']['default'], specs['matrix_static_files_directory_mode']['default'])
+    assert role_plan.plan_documents({'matrix_domain': 'example.com', 'matrix_static_files_file_mode': '0600'})['mode'] == '0600'
 
 
 def test_an_unknown_role():
@@ -288,6 +331,14 @@ def test_a_base_domain_path_problem_names_the_base_domain_variable():
     found = problems(base_domain, matrix_base_domain_method='static', matrix_base_domain_public_path='/srv/with space',
                      matrix_static_files_webserver='nginx')
     assert len(found) == 1 and found[0].startswith("matrix_base_domain_public_path: '/srv/with space' ")
+
+
+@pytest.mark.parametrize('method', ['static', 'site'])
+def test_a_relative_base_domain_public_path_names_the_base_domain_variable(method):
+    # It was reported as matrix_static_files_public_well_known_matrix_path, derived from it for the documents.
+    assert problems(base_domain, matrix_base_domain_method=method, matrix_base_domain_public_path='relative') == [
+        "matrix_base_domain_public_path: 'relative' is not an absolute path made only of letters, digits and "
+        '"/._-+@%=," (no spaces, quotes, ";", braces or newlines)']
 
 
 # Traefik on the base domain: the file for its file provider, rendered from the checked site.
@@ -443,7 +494,8 @@ def test_a_form_that_is_not_one_names_the_variable(role, name, server, form):
     assert problems(role, **dict(server, **{name: form})) == ['%s: %r is not one of server, snippet' % (name, form)]
 
 
-@pytest.mark.parametrize('value, seconds', [(None, None), (5, 5), ('45', 45)])
+# Unset: the role's default (its argument spec's), 30 seconds.
+@pytest.mark.parametrize('value, seconds', [(None, 30), (5, 5), ('45', 45)])
 def test_the_reload_timeout_goes_to_the_module_and_its_messages_name_the_variable(value, seconds):
     values = {} if value is None else {'matrix_static_files_webserver_reload_timeout': value}
     planned = static_files(matrix_static_files_webserver='nginx', **values)

@@ -27,7 +27,7 @@ NAMES = {
     'upstream_ca_file': 'matrix_base_domain_upstream_ca_file',
     'haproxy_backend_name': 'matrix_base_domain_haproxy_backend_name',
     'haproxy_tls_bundle_path': 'matrix_base_domain_haproxy_tls_bundle_path',
-    'root': 'matrix_static_files_public_path',
+    'directory': 'matrix_static_files_public_well_known_matrix_path',
     'cache_max_age': 'matrix_static_files_files_cache_time_hours',
     'documents': 'documents',
     'form': 'matrix_base_domain_config_form',
@@ -59,7 +59,8 @@ NAMES.update((field, 'matrix_base_domain_' + field) for field in (
 TRAEFIK_NAMES = dict(NAMES, method='matrix_base_domain_method')
 
 STATIC = dict(PROXY, name='matrix_static_files', hostname='matrix.example.com', wellknown={
-    'method': 'static', 'root': '/matrix/static-files/public', 'documents': ['client', 'server'], 'cache_max_age': 14400})
+    'method': 'static', 'directory': '/matrix/static-files/public/.well-known/matrix', 'documents': ['client', 'server'],
+    'cache_max_age': 14400})
 
 
 def site(base=None, **changes):
@@ -100,14 +101,13 @@ def test_static_site():
     result = build_site(site(STATIC, https_port='8443'), 'nginx', NAMES)
     assert result['https_port'] == 8443
     assert result['wellknown'] == {
-        'method': 'static', 'root': '/matrix/static-files/public', 'directory': '/matrix/static-files/public/.well-known/matrix',
+        'method': 'static', 'directory': '/matrix/static-files/public/.well-known/matrix',
         'documents': ['client', 'server'], 'cache_max_age': 14400}
 
 
-def test_static_root_trailing_slash():
-    result = build_site(site(STATIC, wellknown={'root': '/srv/public/'}), 'nginx', NAMES)
-    assert result['wellknown']['root'] == '/srv/public'
-    assert result['wellknown']['directory'] == '/srv/public/.well-known/matrix'
+def test_static_directory_trailing_slash():
+    result = build_site(site(STATIC, wellknown={'directory': '/srv/other/wk/'}), 'nginx', NAMES)
+    assert result['wellknown']['directory'] == '/srv/other/wk'
 
 
 def test_upstream_address_and_ca_file():
@@ -234,6 +234,16 @@ def test_apache_can_only_change_the_upstream_port():
     assert found[0].startswith("matrix_base_domain_upstream_address: '127.0.0.1:8443': Apache connects to the host")
 
 
+@pytest.mark.parametrize('hostname, problem', [
+    ('example.com.', "ends with a dot: give it without the dot ('example.com')"),
+    ('bücher.example', "is an internationalised domain name: use its punycode form 'xn--bcher-kva.example'"),
+    ('', 'is empty: give a hostname such as example.com'),
+])
+def test_a_site_hostname_gets_the_hostname_rule_of_every_variable(hostname, problem):
+    # One rule for every hostname variable: the site's and the Matrix names MDAD derives (mdad.CHECKS).
+    assert problems(site(hostname=hostname)) == ['matrix_base_domain_hostname: %r %s' % (hostname, problem)]
+
+
 @pytest.mark.parametrize('value', ['matrix base', 'x' * 65, 'a;b', 'a{'])
 def test_haproxy_backend_name(value):
     assert problems(site(haproxy_backend_name=value), 'haproxy') == [
@@ -242,10 +252,10 @@ def test_haproxy_backend_name(value):
 
 
 def test_static_rules():
-    found = problems(site(STATIC, wellknown={'root': 'relative/path', 'documents': ['client', '../etc/passwd'],
+    found = problems(site(STATIC, wellknown={'directory': 'relative/path', 'documents': ['client', '../etc/passwd'],
                                              'cache_max_age': -1}))
     assert [problem.split(':')[0] for problem in found] == [
-        'matrix_static_files_public_path', 'documents', 'matrix_static_files_files_cache_time_hours']
+        'matrix_static_files_public_well_known_matrix_path', 'documents', 'matrix_static_files_files_cache_time_hours']
 
 
 def test_every_problem_is_reported_at_once():
@@ -493,9 +503,8 @@ def test_traefik_resolver_is_not_needed_with_files():
 @pytest.mark.parametrize('changes, message', [
     ({'traefik_tls': 'acme'}, "matrix_base_domain_traefik_tls: 'acme' is not one of resolver, files, loaded"),
     ({'form': 'snippet'}, "matrix_base_domain_config_form: 'snippet': Traefik's file provider loads whole files, each a "
-                          "part of one configuration: use form server (the router, service and middleware of the base "
-                          "domain)"),
-    ({'wellknown': {'method': 'static', 'root': '/srv', 'documents': [], 'cache_max_age': 0}},
+                          "part of one configuration: use form server"),
+    ({'wellknown': {'method': 'static', 'directory': '/srv/.well-known/matrix', 'documents': [], 'cache_max_age': 0}},
      "matrix_base_domain_method: 'static': Traefik serves no files, it forwards /.well-known/matrix/ to the Matrix host: "
      "use method proxy"),
 ])
