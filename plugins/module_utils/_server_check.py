@@ -391,10 +391,11 @@ class _Watch(threading.Thread):
 def check_traefik(run, binary, candidate, workdir, timeout=20.0, settle=1.0):
     """Start Traefik on ``candidate`` alone, read what it loaded, stop it; return (ok, argv, output).
 
-    Traefik runs through ``run(argv, cwd, environment, bound)`` (``transaction.run_bounded``: rc None when it was
-    stopped at the bound); a thread reads its API meanwhile and stops it as soon as the file is loaded or refused. Refused: a router, service or middleware of the file
-    that Traefik reports with errors or not enabled, an error Traefik logs (a file it cannot parse, a missing
-    certificate file or resolver), or a file from which nothing is loaded within ``timeout`` seconds.
+    Traefik runs through ``run(argv, cwd, environment, bound)`` (``transaction.run_command_bounded``: rc None when it
+    was stopped at the bound); a thread reads its API meanwhile and stops it as soon as the file is loaded or refused.
+    Refused: a router, service or middleware of the file that Traefik reports with errors or not enabled, an error
+    Traefik logs (a file it cannot parse, a missing certificate file or resolver), or a file from which nothing is
+    loaded within ``timeout`` seconds.
     """
     with open(candidate) as handle:
         entrypoints, resolvers = traefik_names(handle.read())

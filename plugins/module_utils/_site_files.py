@@ -40,7 +40,7 @@ from ansible_collections.matrix.wellknown.plugins.module_utils._server_check imp
     find_main_config,
     staged_config,
 )
-from ansible_collections.matrix.wellknown.plugins.module_utils._transaction import run_bounded
+from ansible_collections.matrix.wellknown.plugins.module_utils._transaction import run_command_bounded
 
 SBIN_DIRECTORIES = ['/usr/sbin', '/sbin', '/usr/local/sbin', '/usr/local/bin']
 # The registry's titles by type, for matrix_wellknown's reload messages.
@@ -161,11 +161,12 @@ def remove_stale_staging(root=None):
 
 
 def bounded_run(module, timeout):
-    """A ``run(argv, cwd, environment)`` for the server's check commands: (rc, out, err) of ``transaction.run_bounded``
+    """A ``run(argv, cwd, environment)`` for the server's check commands: (rc, out, err) of ``run_command_bounded``
     in the C locale (the check reads the servers' messages), raising CheckTimeout when the command was stopped at
     ``timeout`` seconds."""
     def run(argv, cwd, environment):
-        rc, out, err = run_bounded(module, argv, timeout, cwd=cwd, environment=dict(environment, LC_ALL='C', LANG='C'))
+        rc, out, err = run_command_bounded(module, argv, timeout, cwd=cwd,
+                                           environment=dict(environment, LC_ALL='C', LANG='C'))
         if rc is None:
             raise CheckTimeout(argv, timeout)
         return rc, out, err
@@ -273,7 +274,7 @@ def check_site(module, webserver, planned, binary, document_directory=None, docu
                 if server == 'traefik':
                     # Traefik is stopped by the check once it loaded the file, or at the bound check_traefik gives.
                     def run_traefik(argv, cwd, environment, bound):
-                        return run_bounded(module, argv, bound, cwd=cwd, environment=environment)
+                        return run_command_bounded(module, argv, bound, cwd=cwd, environment=environment)
                     ok, argv, output = check_config(run_traefik, server, form, content, binary, workdir)
                 else:
                     ok, argv, output = check_config(run, server, form, content, binary, workdir,
