@@ -74,7 +74,6 @@ def is_world_writable(mode):
     return False
 
 
-
 # What happens to one document: before and after are bytes, or None where there is no file.
 Step = collections.namedtuple('Step', ['name', 'dest', 'state', 'before', 'after'])
 

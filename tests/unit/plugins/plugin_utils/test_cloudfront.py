@@ -18,6 +18,7 @@ from ansible_collections.matrix.wellknown.plugins.plugin_utils._settings import 
 
 from cloudfront_model import NAMES, SETTINGS, validate
 
+
 def minimal_distribution(fragment):
     """The smallest complete DistributionConfig that holds the fragment, its origin as default too."""
     origin_id = fragment['Origins']['Items'][0]['Id']
