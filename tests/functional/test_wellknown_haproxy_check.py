@@ -20,7 +20,7 @@ from ansible_collections.matrix.wellknown.plugins.plugin_utils._site import buil
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown
 from ansible_collections.matrix.wellknown.plugins.plugin_utils._render import render
 
-from module_runner import run_module
+from module_runner import run_module, snapshot
 
 SBIN = os.pathsep.join([os.environ.get('PATH', ''), '/usr/sbin', '/sbin'])
 CLIENT = {'m.homeserver': {'base_url': 'https://matrix.example.com'}}
@@ -57,15 +57,6 @@ def arguments(host, documents, absent=(), server='haproxy', key=None):
                  'tls_bundle': site.get('tls_bundle')}
     return {'path': str(public / '.well-known' / 'matrix'), 'documents': documents, 'absent': list(absent),
             'webserver': webserver}
-
-
-def snapshot(directory):
-    found = {}
-    for root, dummy, names in os.walk(str(directory)):
-        for name in names:
-            with open(os.path.join(root, name), 'rb') as handle:
-                found[os.path.relpath(os.path.join(root, name), str(directory))] = handle.read()
-    return found
 
 
 def run(args, check_mode=False, diff=False):
