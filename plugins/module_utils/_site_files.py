@@ -27,20 +27,13 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native, to_
 
 from ansible_collections.matrix.wellknown.plugins.module_utils import _files as files
 from ansible_collections.matrix.wellknown.plugins.module_utils import _servers as servers
-from ansible_collections.matrix.wellknown.plugins.module_utils._server_check import (
-    CHECK_TIMEOUT,
-    HAPROXY_SERVICE_DEFAULTS,
-    Check,
-    CheckTimeout,
-    _unresolved,
-    candidate_path,
-    check_config,
-    check_whole,
-    find_apache_modules_directory,
-    find_main_config,
-    staged_config,
-)
 from ansible_collections.matrix.wellknown.plugins.module_utils._transaction import run_command_bounded
+
+# _server_check is imported where a config is checked (bounded_run, check_site), not here. Not for AnsiballZ: its
+# finder reads function bodies too, so _server_check is in the payload of every module that imports this file. For the
+# target: it compiles each module_utils from source when it is first imported (a zip import keeps no bytecode), and
+# _server_check with ansible.module_utils.urls costs about 0.2 to 0.4 s of CPU there (python -X importtime), on every
+# run. Most runs have nothing to check, and matrix_pem_bundle never checks.
 
 SBIN_DIRECTORIES = ['/usr/sbin', '/sbin', '/usr/local/sbin', '/usr/local/bin']
 # The registry's titles by type, for matrix_wellknown's reload messages.
@@ -164,6 +157,8 @@ def bounded_run(module, timeout):
     """A ``run(argv, cwd, environment)`` for the server's check commands: (rc, out, err) of ``run_command_bounded``
     in the C locale (the check reads the servers' messages), raising CheckTimeout when the command was stopped at
     ``timeout`` seconds."""
+    from ansible_collections.matrix.wellknown.plugins.module_utils._server_check import CheckTimeout
+
     def run(argv, cwd, environment):
         rc, out, err = run_command_bounded(module, argv, timeout, cwd=cwd,
                                            environment=dict(environment, LC_ALL='C', LANG='C'))
@@ -212,6 +207,20 @@ def check_site(module, webserver, planned, binary, document_directory=None, docu
     the new file alone in a minimal wrapper, with a warning saying what was not checked. ``documents`` maps each
     document name to its new bytes (None for a document about to be deleted). A failed check has ``message``.
     """
+    from ansible_collections.matrix.wellknown.plugins.module_utils._server_check import (
+        CHECK_TIMEOUT,
+        HAPROXY_SERVICE_DEFAULTS,
+        Check,
+        CheckTimeout,
+        _unresolved,
+        candidate_path,
+        check_config,
+        check_whole,
+        find_apache_modules_directory,
+        find_main_config,
+        staged_config,
+    )
+
     server = webserver['server']
     path = webserver['path']
     form = webserver.get('form') or 'server'
