@@ -112,9 +112,9 @@ attributes:
     description: When run twice with the same options, the second run reports no change.
     support: full
 notes:
-  - The check uses a minimal main config, not the server's own, so it cannot see conflicts with the rest of
-    your configuration (a second site with the same name, a port already in use). Reload the server
-    afterwards, which checks the whole configuration again.
+  - When the file is checked alone (no O(main_config) found, or it does not load O(path)), the check cannot see
+    conflicts with the rest of your configuration (a second site with the same name, a port already in use).
+    Reload the server afterwards, which checks the whole configuration again.
   - C(apache2 -t) does not load certificates, and none of the checks bind ports; a config that passes
     can still fail when the server starts.
   - Traefik's check reads only this file, with entry points and resolvers of its own; it does not see your static
