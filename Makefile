@@ -76,8 +76,9 @@ test: system-deps
 	$(MAKE) leg-full lint V=$(ANSIBLE_CORE_NEWEST)
 	$(MAKE) galaxy-check docs-check docs package-check demo-ranges
 
-## make test-quick: the everyday leg, on .venv (or V=<version>): units, integration, lint.
-test-quick: test-deps system-deps collection units integration lint
+## make test-quick: the everyday leg, on .venv (or V=<version>): units, integration, lint. Any user, no web server and
+## no Debian package: the tests that run real servers or need root are in tests/functional (make functional, make test).
+test-quick: test-deps collection units integration lint
 
 leg: test-deps collection sanity units integration
 leg-full: leg functional molecule

@@ -34,6 +34,8 @@ import time
 
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.matrix.wellknown.plugins.module_utils._servers import MANAGED_PREFIX
+
 CREATED = 'created'
 UPDATED = 'updated'
 UNCHANGED = 'unchanged'
@@ -71,9 +73,6 @@ def is_world_writable(mode):
             return True
     return False
 
-
-# The first line of every web server config this collection writes: how it recognises its own files.
-MANAGED_PREFIX = '# Ansible managed (matrix.wellknown, site '
 
 # What happens to one document: before and after are bytes, or None where there is no file.
 Step = collections.namedtuple('Step', ['name', 'dest', 'state', 'before', 'after'])

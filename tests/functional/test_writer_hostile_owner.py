@@ -5,7 +5,8 @@
 
 MDAD gives the documents' directories to ``matrix_user_name``; here that user is the real ``nobody``, acting with
 ``runuser`` while the module runs as root: links planted at a document path or in place of a directory, FIFOs,
-hard links. A failure half-way is a real immutable file (``chattr +i``). These tests need root.
+hard links. A failure half-way is a real immutable file (``chattr +i``). These tests need root (they are functional
+tests for that reason: ``make test`` runs them as root, ``make units`` runs as any user).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ansible_collections.matrix.wellknown.plugins.module_utils import _files as 
 from ansible_collections.matrix.wellknown.plugins.module_utils import _site_files as site_files
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown
 
+from helpers import expected_bytes
 from module_runner import run_module
 
 SERVER = {'m.server': 'matrix.example.com:443'}
@@ -37,10 +39,6 @@ TWO_HOURS = 7200
 SECRET = b'root:$6$only-root-may-read-this:19000:0:99999:7:::\n'
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason='acts as root against another user (runuser)')
-
-
-def expected_bytes(document):
-    return json.dumps(document, sort_keys=True, indent=4, separators=(',', ': ')).encode('ascii')
 
 
 def as_nobody(script, cwd):

@@ -1,10 +1,11 @@
 # Copyright (c) matrix.wellknown contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The matrix_wellknown module with a web server config: documents and config as one change.
+"""The matrix_wellknown module with an HAProxy site: documents, certificate bundle and config as one change, which
+the real HAProxy checks (it loads the documents and the bundle itself).
 
-HAProxy is run for real (its check loads the documents and the certificate bundle), so these tests need
-the haproxy binary that `make test` installs; they fail, not skip, without it.
+These tests need the haproxy binary that `make test` installs (make system-deps); they fail, not skip, without it.
+The same module with a stand-in check binary: tests/unit/plugins/modules/test_matrix_wellknown_webserver_option.py.
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ import subprocess
 
 import pytest
 
-from ansible.module_utils import basic
-
 from ansible_collections.matrix.wellknown.plugins.plugin_utils._site import build_site, managed_line
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown
 from ansible_collections.matrix.wellknown.plugins.plugin_utils._render import render
 
-from module_runner import run_module
+from module_runner import run_module, snapshot
 
 SBIN = os.pathsep.join([os.environ.get('PATH', ''), '/usr/sbin', '/sbin'])
 CLIENT = {'m.homeserver': {'base_url': 'https://matrix.example.com'}}
@@ -58,15 +57,6 @@ def arguments(host, documents, absent=(), server='haproxy', key=None):
                  'tls_bundle': site.get('tls_bundle')}
     return {'path': str(public / '.well-known' / 'matrix'), 'documents': documents, 'absent': list(absent),
             'webserver': webserver}
-
-
-def snapshot(directory):
-    found = {}
-    for root, dummy, names in os.walk(str(directory)):
-        for name in names:
-            with open(os.path.join(root, name), 'rb') as handle:
-                found[os.path.relpath(os.path.join(root, name), str(directory))] = handle.read()
-    return found
 
 
 def run(args, check_mode=False, diff=False):
@@ -124,83 +114,3 @@ def test_a_bad_key_with_a_disabled_document_deletes_nothing(host):
     assert failed
     assert 'HAProxy rejected the new configuration' in result['msg']
     assert snapshot(host) == before
-
-
-def test_nginx_does_not_reload_for_a_document(host):
-    args = arguments(host, {'client': CLIENT}, server='nginx')
-    result, failed = run(args)
-    assert not failed, result['msg']
-    changed, failed = run(arguments(host, {'client': dict(CLIENT, **{'io.element.e2ee': {'default': False}})}, server='nginx'))
-    assert not failed and changed['changed']
-    assert not changed['webserver']['reload'] and not changed['webserver']['validated']
-
-
-def test_configs_the_collection_wrote_for_another_server_are_removed_others_kept(host, monkeypatch):
-    warnings = []
-    # Only the warnings about removed configs (the check also warns that the machine's HAProxy does not load conf.d).
-    monkeypatch.setattr(basic.AnsibleModule, 'warn',
-                        lambda self, warning: warnings.append(warning) if 'collection wrote' in warning else None)
-    ours = host / 'conf.d' / 'old-nginx.conf'
-    ours.write_text(managed_line('matrix_static_files') + '\nserver {\n}\n')
-    theirs = host / 'conf.d' / 'theirs.conf'
-    theirs.write_text('# my own site\nserver {\n}\n')
-    args = dict(arguments(host, {'client': CLIENT}), remove_configs=[str(ours), str(theirs), str(host / 'absent.conf')])
-    checked, failed = run(args, check_mode=True)
-    assert not failed and checked['removed_configs'] == [str(ours)] and ours.exists()
-    assert len(warnings) == 1 and warnings[0].startswith('would remove %s' % ours)
-    del warnings[:]
-    result, failed = run(args)
-    assert not failed, result['msg']
-    assert result['removed_configs'] == [str(ours)]
-    assert not ours.exists() and theirs.exists()
-    assert len(warnings) == 1 and warnings[0].startswith('removed %s' % ours) and 'reload' in warnings[0]
-    again, failed = run(args)
-    assert not failed and again['removed_configs'] == [] and not again['changed']
-
-
-def test_a_site_without_documents_leaves_the_document_directory_alone(host):
-    args = arguments(host, {'client': CLIENT}, server='nginx')
-    args.update(documents={})
-    result, failed = run(args)
-    assert not failed, result['msg']
-    assert result['states'] == {}
-    assert not (host / 'public').exists()
-    assert (host / 'conf.d' / 'site.cfg').exists()
-
-
-def test_a_world_writable_config_mode_is_refused_before_anything(host):
-    args = arguments(host, {'client': CLIENT}, server='nginx')
-    args['webserver']['mode'] = '0666'
-    result, failed = run(args)
-    assert failed and 'webserver.mode' in result['msg']
-    assert snapshot(host / 'conf.d') == {} and not (host / 'public').exists()
-
-
-def test_a_served_file_beside_documents_not_yet_created(host):
-    """The base domain's first run: the index page goes to the public directory the documents' write creates."""
-    args = arguments(host, {'client': CLIENT}, server='nginx')
-    index = host / 'public' / 'index.html'
-    args['webserver']['files'] = [{'path': str(index), 'content': '<h1>Hello</h1>\n'}]
-    result, failed = run(args)
-    assert not failed, result['msg']
-    assert index.read_text() == '<h1>Hello</h1>\n'
-    again, failed = run(args)
-    assert not failed and not again['changed']
-    # A file in a directory the change does not create is still refused, before anything is written.
-    args['webserver']['files'] = [{'path': str(host / 'elsewhere' / 'index.html'), 'content': 'x'}]
-    refused, failed = run(args)
-    assert failed and 'the directory %s does not exist' % (host / 'elsewhere') in refused['msg']
-
-
-def test_a_served_file_gets_the_documents_mode(host):
-    args = arguments(host, {'client': CLIENT}, server='nginx')
-    index = host / 'public' / 'index.html'
-    args['webserver']['files'] = [{'path': str(index), 'content': '<h1>Hello</h1>\n'}]
-    args['mode'] = '0640'
-    result, failed = run(args)
-    assert not failed, result['msg']
-    assert oct(os.stat(str(index)).st_mode & 0o777) == '0o640'
-    os.chmod(str(index), 0o600)
-    again, failed = run(args)
-    assert not failed and again['changed']
-    assert oct(os.stat(str(index)).st_mode & 0o777) == '0o640'
