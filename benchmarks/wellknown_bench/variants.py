@@ -10,9 +10,13 @@ from typing import NamedTuple
 
 PLAYBOOKS = Path(__file__).resolve().parent.parent / 'playbooks'
 # floor: one ping per host. baseline: the per-file way of MDAD. role: the collection's role writing the
-# documents. role_webserver: the same role serving them with nginx. Any other playbook in PLAYBOOKS
-# (role_unvalidated, write_only, a prototype) is a variant by its file name.
-DEFAULT_VARIANTS = ('floor', 'baseline', 'role', 'role_webserver')
+# documents. role_webserver: the same role serving them with nginx; role_webserver_unvalidated: the same without
+# Ansible's automatic argument-spec validation (rolespec_validate: false); role_webserver_mitogen: the same under
+# Mitogen's strategy. Any other playbook in PLAYBOOKS (role_unvalidated, write_only, a prototype) is a variant by its
+# file name.
+DEFAULT_VARIANTS = ('floor', 'baseline', 'role', 'role_webserver', 'role_webserver_unvalidated', 'role_webserver_mitogen')
+# Run once more per size under ansible-runner, for the job events AWX stores.
+EVENT_VARIANTS = ('floor', 'role', 'role_webserver', 'role_webserver_unvalidated')
 # A first run needs fresh directories, so each of its samples costs a whole run. From these inventory
 # sizes on, a variant's first run is measured in the first repeat only (the baseline costs ten times the floor).
 FIRST_RUN_ONCE_FROM = {'baseline': 30}
