@@ -45,6 +45,9 @@ def parse_args(argv):
                         help='measure reruns only (an unmeasured first run in the first repeat writes the files)')
     parser.add_argument('--baseline-max-hosts', type=int, default=30,
                         help='largest inventory the slow baseline runs on (default 30)')
+    parser.add_argument('--mitogen-max-hosts', type=int, default=100,
+                        help='largest inventory the *_mitogen variants run on (default 100: Mitogen keeps an '
+                             'interpreter per host alive, hundreds of processes on one machine with local connections)')
     parser.add_argument('--forks', type=int, default=8, help='ANSIBLE_FORKS (default 8)')
     parser.add_argument('--pipelining', action='store_true', help='ANSIBLE_PIPELINING=True (default: off, as in ansible-core)')
     parser.add_argument('--connection', choices=('local', 'ssh'), default='local',
@@ -203,10 +206,11 @@ def main(argv=None):
                        for size in args.hosts}
         runner = Runner(workdir, ansible_env(workdir, collections_path, args.forks, args.pipelining), sshd)
         steps = plan(args.hosts, args.variants, lambda size: args.repeats or (5 if size == 1 else 3),
-                     args.steady_only, args.baseline_max_hosts)
+                     args.steady_only, args.baseline_max_hosts, args.mitogen_max_hosts)
         meta = {'machine': machine(), 'load_before': load_before, 'settings': {
             'forks': args.forks, 'pipelining': args.pipelining, 'connection': args.connection, 'hosts': args.hosts,
             'steady_only': args.steady_only, 'runs': len(steps), 'baseline_max_hosts': args.baseline_max_hosts,
+            'mitogen_max_hosts': args.mitogen_max_hosts,
             'collection': collection, 'nginx': find_nginx(),
             'variants': {v: str(playbook(v).relative_to(REPO)) for v in args.variants}}}
         m = meta['machine']
