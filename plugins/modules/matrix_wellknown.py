@@ -92,7 +92,7 @@ options:
     description:
       - Internal. The web server config the roles' step (M(matrix.wellknown.matrix_wellknown_mdad)) renders on the
         controller and hands over, written, checked by the server and reloaded in the same change as the documents.
-        Not for direct use: it may change in any release. To check and write a config of your own, use
+        Not for direct use, it may change in any release. To check and write a config of your own, use
         M(matrix.wellknown.matrix_webserver_config).
     type: dict
   remove_configs:
