@@ -158,6 +158,8 @@ class Runner:
         (private / 'project').mkdir(parents=True)
         # ansible-runner sets its own stdout callback (awx_display), the one AWX reads the events from.
         env = dict((key, value) for key, value in self.env.items() if key != 'ANSIBLE_STDOUT_CALLBACK')
+        # ansible-runner starts the ansible-playbook it finds on PATH: the one of this venv.
+        env['PATH'] = os.pathsep.join([str(Path(sys.executable).parent), env.get('PATH', os.defpath)])
         done = subprocess.run([str(runner), 'run', str(private), '-p', str(playbook), '--inventory', str(inventory),
                                '--cmdline', '-e bench_output_dir=%s' % output_dir, '-q'],
                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
