@@ -176,17 +176,14 @@ bench-quick: test-deps collection
 LOCK_TOOLS := .venv-locks
 update-locks:
 	[ -x "$(LOCK_TOOLS)/bin/uv" ] || { $(PYTHON) -m venv "$(LOCK_TOOLS)" && "$(LOCK_TOOLS)/bin/pip" install -q -r tests/requirements-locks.txt; }
-	tests/utils/update-locks.sh "$(abspath $(LOCK_TOOLS))/bin" \
+	KEEP_PINS=$(KEEP_PINS) tests/utils/update-locks.sh "$(abspath $(LOCK_TOOLS))/bin" \
 	  $(foreach leg,$(ANSIBLE_CORE_VERSIONS),$(leg):$(firstword $(sort $(PYTHONS_$(leg))))) \
 	  galaxy:$(firstword $(sort $(PYTHONS_$(ANSIBLE_CORE_NEWEST))))
 
 ## make add-to-locks: give the lock files what tests/requirements*.txt newly asks for (a new test tool), keeping every
-## other pin as it is (tests/utils/add-to-locks.sh); then `make test`, and commit the locks if it passes.
+## other pin as it is; then `make test`, and commit the locks if it passes.
 add-to-locks:
-	[ -x "$(LOCK_TOOLS)/bin/uv" ] || { $(PYTHON) -m venv "$(LOCK_TOOLS)" && "$(LOCK_TOOLS)/bin/pip" install -q -r tests/requirements-locks.txt; }
-	tests/utils/add-to-locks.sh "$(abspath $(LOCK_TOOLS))/bin" \
-	  $(foreach leg,$(ANSIBLE_CORE_VERSIONS),$(leg):$(firstword $(sort $(PYTHONS_$(leg))))) \
-	  galaxy:$(firstword $(sort $(PYTHONS_$(ANSIBLE_CORE_NEWEST))))
+	$(MAKE) update-locks KEEP_PINS=1
 
 changelog: test-deps
 	antsibull-changelog release
