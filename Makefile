@@ -49,7 +49,7 @@ export PY_COLORS := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export VENV_BIN := $(BIN)
 
-.PHONY: demo demo-ranges update-locks test test-quick leg leg-full venv test-deps system-deps collection sanity units functional \
+.PHONY: demo demo-ranges update-locks add-to-locks test test-quick leg leg-full venv test-deps system-deps collection sanity units functional \
   integration lint molecule galaxy-check docs-check bench bench-quick changelog clean
 
 ## make demo: build and install the collection, run examples/site.yml on localhost into demo-output/.
@@ -177,9 +177,14 @@ bench-quick: test-deps collection
 LOCK_TOOLS := .venv-locks
 update-locks:
 	[ -x "$(LOCK_TOOLS)/bin/uv" ] || { $(PYTHON) -m venv "$(LOCK_TOOLS)" && "$(LOCK_TOOLS)/bin/pip" install -q -r tests/requirements-locks.txt; }
-	tests/utils/update-locks.sh "$(abspath $(LOCK_TOOLS))/bin" \
+	KEEP_PINS=$(KEEP_PINS) tests/utils/update-locks.sh "$(abspath $(LOCK_TOOLS))/bin" \
 	  $(foreach leg,$(ANSIBLE_CORE_VERSIONS),$(leg):$(firstword $(sort $(PYTHONS_$(leg))))) \
 	  galaxy:$(firstword $(sort $(PYTHONS_$(ANSIBLE_CORE_NEWEST))))
+
+## make add-to-locks: give the lock files what tests/requirements*.txt newly asks for (a new test tool), keeping every
+## other pin as it is; then `make test`, and commit the locks if it passes.
+add-to-locks:
+	$(MAKE) update-locks KEEP_PINS=1
 
 changelog: test-deps
 	antsibull-changelog release

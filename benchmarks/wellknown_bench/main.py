@@ -24,7 +24,7 @@ from .inventory import REPO, compare_outputs, make_certificate, missing_configs,
 from .runner import RunFailed, Runner, ansible_env
 from .sampler import read
 from .sshd import SshServer
-from .variants import DEFAULT_VARIANTS, available, plan, playbook
+from .variants import DEFAULT_VARIANTS, EVENT_VARIANTS, available, plan, playbook
 
 FULL_SIZES = (1, 30, 100, 300)
 QUICK_SIZES = (1, 30)
@@ -45,12 +45,18 @@ def parse_args(argv):
                         help='measure reruns only (an unmeasured first run in the first repeat writes the files)')
     parser.add_argument('--baseline-max-hosts', type=int, default=30,
                         help='largest inventory the slow baseline runs on (default 30)')
+    parser.add_argument('--mitogen-max-hosts', type=int, default=100,
+                        help='largest inventory the *_mitogen variants run on (default 100: Mitogen keeps an '
+                             'interpreter per host alive, hundreds of processes on one machine with local connections)')
     parser.add_argument('--forks', type=int, default=8, help='ANSIBLE_FORKS (default 8)')
     parser.add_argument('--pipelining', action='store_true', help='ANSIBLE_PIPELINING=True (default: off, as in ansible-core)')
     parser.add_argument('--connection', choices=('local', 'ssh'), default='local',
                         help='local (default), or SSH to an sshd the harness starts on 127.0.0.1 (needs openssh-server)')
     parser.add_argument('--collections-path', help='use the collection installed there (e.g. build/collections from '
                                                    '`make collection`) instead of building the working tree')
+    parser.add_argument('--no-events', action='store_true',
+                        help='skip the extra steady-state run of %s per size under ansible-runner (job event bytes)'
+                             % ', '.join(EVENT_VARIANTS))
     parser.add_argument('--out', help='results directory (default benchmarks/results/<timestamp>)')
     args = parser.parse_args(argv)
     args.hosts = args.hosts or list(QUICK_SIZES if args.quick else FULL_SIZES)
@@ -106,17 +112,20 @@ def compare_variants(out, size, variants):
             raise RunFailed('%s and role wrote different documents on %d hosts:\n  %s'
                             % (other, size, '\n  '.join(problems[:10])))
         checks.append('%d hosts: %s and role wrote the same documents (%s) with the same modes' % (size, other, ', '.join(names)))
-    if 'role_webserver' in variants:
-        missing = missing_configs(out / 'role_webserver', size)
+    for variant in sorted(v for v in variants if v.startswith('role_webserver')):
+        missing = missing_configs(out / variant, size)
         if missing:
-            raise RunFailed('role_webserver wrote no nginx config for %d of %d hosts (%s)' % (len(missing), size, missing[0]))
-        checks.append('%d hosts: role_webserver wrote an nginx config for every host' % size)
+            raise RunFailed('%s wrote no nginx config for %d of %d hosts (%s)' % (variant, len(missing), size, missing[0]))
+        checks.append('%d hosts: %s wrote an nginx config for every host' % (size, variant))
     return checks
 
 
-def execute(steps, runner, inventories, workdir):
-    """Run the steps in order; returns ({(size, variant, phase): [run, ...]}, checks)."""
-    samples, checks = {}, []
+def execute(steps, runner, inventories, workdir, events=()):
+    """Run the steps in order; returns ({(size, variant, phase): [run, ...]}, checks, {(size, variant): events}).
+
+    After the last step of each size, every variant of ``events`` run there is run once more (steady state) under
+    ansible-runner, for the bytes of job events AWX would store."""
+    samples, checks, event_sizes = {}, [], {}
     for index, step in enumerate(steps):
         out = workdir / 'out' / step.variant
         if step.fresh and out.exists():
@@ -136,12 +145,24 @@ def execute(steps, runner, inventories, workdir):
             samples.setdefault((step.size, step.variant, phase), []).append(result)
         if step.repeat == 0 and (index + 1 == len(steps) or steps[index + 1][:2] != step[:2]):
             checks.extend(compare_variants(workdir / 'out', step.size, {s.variant for s in steps if s.size == step.size}))
-    return samples, checks
+        if index + 1 == len(steps) or steps[index + 1].size != step.size:
+            for variant in [v for v in events if v in {s.variant for s in steps if s.size == step.size}]:
+                measured = runner.run_events('%s-%d-events' % (variant, step.size), playbook(variant),
+                                             inventories[step.size], workdir / 'out' / variant)
+                if measured is None:
+                    break
+                event_sizes[(step.size, variant)] = measured
+                print('  %3d hosts  ansible-runner    %-16s job events %6.0f bytes per host (%.1f events)'
+                      % (step.size, variant, measured['event_bytes_per_host'], measured['events_per_host']), flush=True)
+    return samples, checks, event_sizes
 
 
-def write_results(out, meta, samples, checks, variants):
+def write_results(out, meta, samples, checks, variants, event_sizes=None):
     """results.json, results.md and plot.png; returns the Markdown."""
     summary = stats.summarise(samples)
+    for (size, variant), measured in (event_sizes or {}).items():
+        if 'steady' in summary.get(str(size), {}).get(variant, {}):
+            summary[str(size)][variant]['steady'].update(measured)
     ratios = stats.ratios(summary)
     targets = stats.evaluate_targets(summary, meta['settings']['hosts'])
     changes = stats.steady_changes(samples)
@@ -185,22 +206,24 @@ def main(argv=None):
                        for size in args.hosts}
         runner = Runner(workdir, ansible_env(workdir, collections_path, args.forks, args.pipelining), sshd)
         steps = plan(args.hosts, args.variants, lambda size: args.repeats or (5 if size == 1 else 3),
-                     args.steady_only, args.baseline_max_hosts)
+                     args.steady_only, args.baseline_max_hosts, args.mitogen_max_hosts)
         meta = {'machine': machine(), 'load_before': load_before, 'settings': {
             'forks': args.forks, 'pipelining': args.pipelining, 'connection': args.connection, 'hosts': args.hosts,
             'steady_only': args.steady_only, 'runs': len(steps), 'baseline_max_hosts': args.baseline_max_hosts,
+            'mitogen_max_hosts': args.mitogen_max_hosts,
             'collection': collection, 'nginx': find_nginx(),
             'variants': {v: str(playbook(v).relative_to(REPO)) for v in args.variants}}}
         m = meta['machine']
         print('Machine: %s CPUs %s, %s GiB, ansible-core %s; load %s; %s; %d runs'
               % (m['cpus'], m['cpu_model'], m['memory_gib'], m['ansible_core'], ' '.join('%.2f' % x for x in load_before),
                  report.settings_text(meta), len(steps)), flush=True)
-        samples, checks = execute(steps, runner, inventories, workdir)
+        samples, checks, event_sizes = execute(steps, runner, inventories, workdir,
+                                               [] if args.no_events else EVENT_VARIANTS)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         # The harness's own CPU (mostly the memory sampler) competes with the runs for the cores.
         meta.update(load_after=os.getloadavg(), duration_s=time.perf_counter() - started,
                     harness_cpu_s=usage.ru_utime + usage.ru_stime)
-        text, converged = write_results(out, meta, samples, checks, args.variants)
+        text, converged = write_results(out, meta, samples, checks, args.variants, event_sizes)
         print('\n' + text)
         print('Results in %s (%s), %.0f s.' % (out, ', '.join(sorted(p.name for p in out.iterdir())), meta['duration_s']))
         return 0 if converged else 1

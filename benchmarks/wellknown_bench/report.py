@@ -9,7 +9,8 @@ from .sampler import INTERVAL, INTERVAL_LATER
 from .stats import PHASES
 
 STYLES = {'floor': ('tab:gray', 's'), 'baseline': ('tab:red', '^'), 'role': ('tab:blue', 'o'),
-          'role_webserver': ('tab:purple', 'P'), 'role_unvalidated': ('tab:green', 'D'), 'write_only': ('tab:olive', 'v')}
+          'role_webserver': ('tab:purple', 'P'), 'role_unvalidated': ('tab:green', 'D'), 'write_only': ('tab:olive', 'v'),
+          'role_webserver_unvalidated': ('tab:cyan', 'X'), 'role_webserver_mitogen': ('tab:orange', '*')}
 
 
 def settings_text(meta):
@@ -81,6 +82,16 @@ def markdown(meta, summary, ratios, targets, checks, variants):
         rows.append([size, phase] + ['%.0f (%.0f)' % (e['peak_tree_pss_mib'], e['max_process_rss_mib']) if e else 'n/a'
                                      for e in (row.get(v, {}).get(phase) for v in variants)])
     lines += table(['hosts', 'run'] + list(variants), rows)
+    measured = [v for v in variants if any('event_bytes_per_host' in row.get(v, {}).get('steady', {}) for row in summary.values())]
+    if measured:
+        lines += ['Job events (steady state, one more run under ansible-runner, as AWX stores them): bytes of the '
+                  'event files per host (events per host).', '']
+        rows = []
+        for size in sorted(summary, key=int):
+            entries = [summary[size].get(v, {}).get('steady', {}) for v in measured]
+            rows.append([size] + ['%.0f (%.1f)' % (e['event_bytes_per_host'], e['events_per_host'])
+                                  if 'event_bytes_per_host' in e else 'n/a' for e in entries])
+        lines += table(['hosts'] + measured, rows)
     if targets:
         lines += ['Targets:', '']
         lines += ['- %s: %s, %s' % (t['target'], t['value'], {True: 'met', False: 'NOT MET', None: 'not evaluated'}[t['met']])

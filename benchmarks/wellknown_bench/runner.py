@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -43,6 +45,7 @@ def ansible_env(workdir, collections_path, forks, pipelining):
     """
     cfg = workdir / 'ansible.cfg'
     cfg.write_text('[defaults]\n')
+    mitogen = mitogen_strategies()
     env = {k: v for k, v in os.environ.items() if not k.startswith('ANSIBLE_')}
     env.update({
         'ANSIBLE_CONFIG': str(cfg),
@@ -61,7 +64,25 @@ def ansible_env(workdir, collections_path, forks, pipelining):
         'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
         'ANSIBLE_SSH_ARGS': SSH_ARGS,
     })
+    if mitogen:
+        # Where a play's `strategy: mitogen_linear` (the *_mitogen variants) is found; the default stays linear.
+        env['ANSIBLE_STRATEGY_PLUGINS'] = str(mitogen)
     return env
+
+
+def mitogen_strategies():
+    """The directory of Mitogen's strategy plugins when mitogen is installed (benchmarks/requirements.txt), or None."""
+    try:
+        import ansible_mitogen  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return None
+    return Path(ansible_mitogen.__file__).resolve().parent / 'plugins' / 'strategy'
+
+
+def event_bytes(artifacts):
+    """(bytes, count) of the job events ansible-runner wrote: the JSON files AWX's callback receiver stores."""
+    files = list(Path(artifacts).glob('*/job_events/*.json'))
+    return sum(path.stat().st_size for path in files), len(files)
 
 
 class Runner:
@@ -124,6 +145,32 @@ class Runner:
             'memory_samples': sampler.samples,
             'warnings': text.count('[WARNING]'),
         })
+
+    def run_events(self, name, playbook, inventory, output_dir):
+        """Run ``playbook`` under ansible-runner, as AWX does; return its job events' bytes and count per host.
+
+        None when ansible-runner is not installed (benchmarks/requirements.txt)."""
+        runner = Path(sys.executable).parent / 'ansible-runner'
+        if not runner.exists():
+            return None
+        self.count += 1
+        private = self.workdir / 'runner' / ('%04d-%s' % (self.count, name))
+        (private / 'project').mkdir(parents=True)
+        # ansible-runner sets its own stdout callback (awx_display), the one AWX reads the events from.
+        env = dict((key, value) for key, value in self.env.items() if key != 'ANSIBLE_STDOUT_CALLBACK')
+        # ansible-runner starts the ansible-playbook it finds on PATH: the one of this venv.
+        env['PATH'] = os.pathsep.join([str(Path(sys.executable).parent), env.get('PATH', os.defpath)])
+        done = subprocess.run([str(runner), 'run', str(private), '-p', str(playbook), '--inventory', str(inventory),
+                               '--cmdline', '-e bench_output_dir=%s' % output_dir, '-q'],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                              cwd=str(self.workdir), check=False)
+        status = next(private.glob('artifacts/*/status'), None)
+        if done.returncode != 0 or status is None or status.read_text().strip() != 'successful':
+            raise RunFailed('%s under ansible-runner failed (exit %d); its artifacts: %s' % (name, done.returncode, private))
+        size, count = event_bytes(private / 'artifacts')
+        hosts = len(json.loads(Path(inventory).read_text())['all']['hosts'])
+        shutil.rmtree(private, ignore_errors=True)
+        return {'event_bytes_per_host': size / float(hosts), 'events_per_host': count / float(hosts)}
 
     def kill(self):
         """Stop a run still going (after an interruption): its whole process group, by its PID."""

@@ -10,9 +10,13 @@ from typing import NamedTuple
 
 PLAYBOOKS = Path(__file__).resolve().parent.parent / 'playbooks'
 # floor: one ping per host. baseline: the per-file way of MDAD. role: the collection's role writing the
-# documents. role_webserver: the same role serving them with nginx. Any other playbook in PLAYBOOKS
-# (role_unvalidated, write_only, a prototype) is a variant by its file name.
-DEFAULT_VARIANTS = ('floor', 'baseline', 'role', 'role_webserver')
+# documents. role_webserver: the same role serving them with nginx; role_webserver_unvalidated: the same without
+# Ansible's automatic argument-spec validation (rolespec_validate: false); role_webserver_mitogen: the same under
+# Mitogen's strategy. Any other playbook in PLAYBOOKS (role_unvalidated, write_only, a prototype) is a variant by its
+# file name.
+DEFAULT_VARIANTS = ('floor', 'baseline', 'role', 'role_webserver', 'role_webserver_unvalidated', 'role_webserver_mitogen')
+# Run once more per size under ansible-runner, for the job events AWX stores.
+EVENT_VARIANTS = ('floor', 'role', 'role_webserver', 'role_webserver_unvalidated')
 # A first run needs fresh directories, so each of its samples costs a whole run. From these inventory
 # sizes on, a variant's first run is measured in the first repeat only (the baseline costs ten times the floor).
 FIRST_RUN_ONCE_FROM = {'baseline': 30}
@@ -41,7 +45,7 @@ def playbook(name):
     return PLAYBOOKS / ('%s.yml' % name)
 
 
-def plan(sizes, variants, repeats, steady_only=False, baseline_max_hosts=30):
+def plan(sizes, variants, repeats, steady_only=False, baseline_max_hosts=30, mitogen_max_hosts=100):
     """The runs in order: per size and repeat, every variant's first run, then every variant's rerun.
 
     repeats(size) gives the number of repeats. The variant that goes first rotates between repeats, so none
@@ -50,7 +54,10 @@ def plan(sizes, variants, repeats, steady_only=False, baseline_max_hosts=30):
     """
     steps = []
     for size in sizes:
-        active = [v for v in variants if not (v == 'baseline' and size > baseline_max_hosts)]
+        # Mitogen keeps one interpreter per host alive for the whole run: on a large local inventory that is hundreds
+        # of Python processes on the one machine.
+        active = [v for v in variants if not (v == 'baseline' and size > baseline_max_hosts)
+                  and not (v.endswith('_mitogen') and size > mitogen_max_hosts)]
         for repeat in range(repeats(size)):
             shift = repeat % len(active)
             first, steady = [], []

@@ -37,7 +37,7 @@ def template_variables(templar, role, variables):
 
 def module_arguments(planned):
     """The arguments of matrix_wellknown for a plan: its documents (none for a proxy: the module then leaves the
-    documents' directory alone), its web server config, stale configs."""
+    documents' directory alone), its web server config (the internal option ``_webserver``), stale configs."""
     arguments = {'remove_configs': planned['remove_configs']}
     documents = planned['documents']
     if documents is not None:
@@ -45,7 +45,7 @@ def module_arguments(planned):
         arguments.update((key, documents[key]) for key in ('owner', 'group') if documents[key] is not None)
     site = planned['site']
     if site is not None:
-        arguments['webserver'] = {
+        arguments['_webserver'] = {
             'server': site['server'],
             'path': site['config_path'],
             'form': site['form'],
@@ -55,7 +55,7 @@ def module_arguments(planned):
             'reload_command': planned['reload_command'] or None,
         }
         if planned.get('reload_timeout') is not None:
-            arguments['webserver']['reload_timeout'] = planned['reload_timeout']
+            arguments['_webserver']['reload_timeout'] = planned['reload_timeout']
     return arguments
 
 
@@ -80,12 +80,13 @@ class ActionModule(ActionBase):
         except role_plan.PlanError as exc:
             result.update(failed=True, msg='; '.join(exc.problems), problems=exc.problems)
             return result
-        result.update(server=planned['server'], reload_command=planned['reload_command'], config_path=planned['config_path'],
-                      documents=(planned['documents'] or {}).get('documents', {}))
+        result.update(server=planned['server'], reload_command=planned['reload_command'], config_path=planned['config_path'])
         hosted = [key for key in ('netlify_block', 'netlify_marker', 'cloudfront') if key in planned]
         if hosted:
-            # A hosted service: the role's next task writes its file; nothing of ours runs on the host.
+            # A hosted service: the role's next task writes its file; nothing of ours runs on the host, and there is
+            # no document to validate (the service forwards to the Matrix host).
             result.update((key, planned[key]) for key in hosted)
+            result.update(documents=(planned['documents'] or {}).get('documents', {}), warnings_found=[])
             return result
         written = self._execute_module(module_name='matrix.wellknown.matrix_wellknown',
                                        module_args=module_arguments(planned), task_vars=task_vars)
@@ -96,6 +97,6 @@ class ActionModule(ActionBase):
         if result.get('failed') and isinstance(result.get('msg'), str):
             # The module names its options; the role's user set variables.
             for option, variable in planned.get('reload_variables', {}).items():
-                result['msg'] = result['msg'].replace(option, variable)
+                result['msg'] = result['msg'].replace('_' + option, variable).replace(option, variable)
         self._remove_tmp_path(self._connection._shell.tmpdir)
         return result

@@ -26,7 +26,7 @@ options:
     description:
       - Directory the documents are written to. It is created, with missing parents, when absent.
       - Must be absolute; a relative path is refused.
-      - A symbolic link on the way to O(path) (or to a O(webserver) file) is followed only when nobody but root
+      - A symbolic link on the way to O(path) (or to a web server file) is followed only when nobody but root
         could have made it (it sits in a directory only root can change); a link in a directory another user owns
         or may write, such as one that C(matrix_user_name) could plant, is refused with a message naming it.
     type: path
@@ -62,9 +62,12 @@ options:
     type: dict
   documents:
     description:
-      - Other documents to write in the same directory, as a mapping of file name to JSON object,
-        for example C(mautrix) holding C(fi.mau.bridges).
-      - They are checked to be JSON objects under 50 KiB; their content is not otherwise validated.
+      - Documents to write in the same directory, as a mapping of file name to JSON object, for example C(mautrix)
+        holding C(fi.mau.bridges).
+      - A document named like one of the options above (C(server), C(client), C(support), C(policy_server)) is
+        validated as that option is, and must not be given both ways. Any other must have a plain file name and be
+        a JSON object under 50 KiB; its content is not checked against the Matrix specification, which does not
+        define it.
     type: dict
     default: {}
   absent:
@@ -85,118 +88,13 @@ options:
       - The default lets a web server running as another user read the documents.
     type: raw
     default: '0755'
-  webserver:
+  _webserver:
     description:
-      - A web server config to write in the same change as the documents, as the roles of this collection do
-        (they render it on the controller from checked settings).
-      - The server checks the new config before anything is written, with its whole configuration (see
-        O(webserver.main_config)) and the documents, the certificate bundle and the O(webserver.files) it loads
-        staged as they will be (HAProxy loads them when it starts). When the
-        server rejects it, nothing is written and the task fails with the server's own message. When the binary is
-        not installed, the config is written unchecked, with a warning.
-      - Traefik, which has no check command, is started on the file alone on loopback and asked through its API
-        what it loaded, as O(matrix.wellknown.matrix_webserver_config#module:server=traefik) describes.
-      - The result's C(webserver.reload) says whether the server must reload to serve the change (Traefik's file
-        provider picks up a changed file by itself; the roles run no reload command for it).
-      - With O(webserver.reload_command), the module reloads the server itself, in the same change, as described there.
+      - Internal. The web server config the roles' step (M(matrix.wellknown.matrix_wellknown_mdad)) renders on the
+        controller and hands over, written, checked by the server and reloaded in the same change as the documents.
+        Not for direct use, it may change in any release. To check and write a config of your own, use
+        M(matrix.wellknown.matrix_webserver_config).
     type: dict
-    suboptions:
-      server:
-        description: The web server that reads the config.
-        type: str
-        required: true
-        choices: [nginx, apache, caddy, haproxy, traefik]
-      path:
-        description: The config file. Its directory must exist.
-        type: path
-        required: true
-      content:
-        description: The config.
-        type: str
-        required: true
-      form:
-        description: How the server loads the file, see O(matrix.wellknown.matrix_webserver_config#module:form).
-        type: str
-        choices: [server, snippet]
-        default: server
-      validate:
-        description: Check the config with the server binary before writing anything.
-        type: bool
-        default: true
-      binary:
-        description: The server binary to check with; by default found in E(PATH) and the usual C(sbin) directories.
-        type: path
-      apache_modules_directory:
-        description: Where the Apache modules the check loads are; by default the first usual location that exists.
-        type: path
-      main_config:
-        description:
-          - The main configuration the server loads (nginx C(-c), Apache C(-f), the Caddyfile, HAProxy's first C(-f)).
-            The check stages its directory with the new config in place and has the server check the whole; a site
-            already there for the same name and port fails the check.
-          - By default Debian's C(/etc/nginx/nginx.conf), C(/etc/apache2/apache2.conf), C(/etc/caddy/Caddyfile),
-            C(/etc/haproxy/haproxy.cfg) (with the C(-f) options of C(/etc/default/haproxy)). When it is not found,
-            or does not load the new file, the new file is checked alone, with a warning.
-        type: path
-      check_timeout:
-        description: Seconds the server's check may run before it is stopped and the task fails.
-        type: int
-        default: 60
-      mode:
-        description: Permissions of the config file. A mode that lets others write is refused.
-        type: raw
-        default: '0644'
-      tls_bundle:
-        description:
-          - For HAProxy, the certificate chain and private key in one PEM file, built from two files; mode C(0600),
-            its content never shown in diffs.
-        type: dict
-        suboptions:
-          path:
-            description: The bundle to write.
-            type: path
-            required: true
-          certificate:
-            description: The certificate chain.
-            type: path
-            required: true
-          key:
-            description: The private key.
-            type: path
-            required: true
-      reload_command:
-        description:
-          - Command (run without a shell) that reloads the server, for example C(systemctl reload nginx). When
-            given, the module runs it itself, still holding the lock, whenever C(webserver.reload) is true or a
-            reload is still owed from an earlier run.
-          - Before the change replaces anything, a marker beside the config (C(.<name>.reload-owed), a comment in
-            every server's syntax) records that a reload is owed; only a reload that succeeds removes it. A run that
-            was killed, or whose reload failed, leaves it, and the next run reloads, reporting a change.
-          - When the reload fails or does not finish within O(webserver.reload_timeout), the config and everything
-            this change wrote or deleted are put back as they were, the server is reloaded again with them (not
-            after a timeout), and the task fails with the command's output.
-          - When omitted, nothing is reloaded and no marker is written; C(webserver.reload) says when to reload.
-        type: str
-      reload_timeout:
-        description:
-          - Seconds the reload command may run. A command still running then is stopped with its process group,
-            and the task fails naming it.
-        type: int
-        default: 30
-      files:
-        description: Other files the config serves (such as an index page), written with the documents.
-        type: list
-        elements: dict
-        default: []
-        suboptions:
-          path:
-            description: The file. Its directory must exist.
-            type: path
-            required: true
-          content:
-            description: Its content.
-            type: str
-            required: true
   remove_configs:
     description:
       - Configs this collection wrote earlier for another web server or form (the roles give the default paths of
@@ -240,8 +138,11 @@ attributes:
     support: full
 notes:
   - Owner, group and mode apply to the document files; O(owner), O(group) and O(directory_mode) also apply to O(path).
-  - When no document is given and O(absent) is empty, O(path) is not created or changed (a O(webserver) that
-    forwards the documents to another host has none).
+  - When no document is given and O(absent) is empty, O(path) is not created or changed (a web server config of the
+    roles that forwards the documents to another host has none).
+  - The result carries the documents once, in RV(documents); the echo of the arguments (C(invocation), which
+    ansible-core 2.21 adds only when asked) leaves them out and gives a web server config's content as its
+    SHA-256, so that a fleet's stored job events stay small. The config's content is in the diff, in diff mode.
 seealso:
   - name: Matrix server-server API, resolving server names
     description: What C(/.well-known/matrix/server) must contain.
@@ -302,8 +203,8 @@ documents:
   type: dict
   sample: {"server": {"m.server": "matrix.example.com:443"}}
 webserver:
-  description: What happened to the web server config, when O(webserver) is given.
-  returned: when O(webserver) is given
+  description: What happened to the web server config, when the roles' step hands one over.
+  returned: when the roles' step hands over a web server config
   type: dict
   contains:
     path:
@@ -318,7 +219,7 @@ webserver:
           is still owed from an earlier run.
       type: bool
     reloaded:
-      description: Whether the module ran O(webserver.reload_command) and it succeeded.
+      description: Whether the module ran the reload command and it succeeded.
       type: bool
     reload_output:
       description: What the reload command printed.
@@ -352,11 +253,14 @@ warnings_found:
   sample: ["client: m.homeserver.base_url 'http://matrix.example.com' uses plain http: clients expect https"]
 """
 
+import hashlib
 import os
 import shlex
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.matrix.wellknown.plugins.module_utils._documents import (
     OPTION_DOCUMENTS,
@@ -371,6 +275,9 @@ from ansible_collections.matrix.wellknown.plugins.module_utils import _transacti
 
 
 CHANGES = (files.CREATED, files.UPDATED, files.REMOVED)
+# The internal option _webserver: what the roles' step hands over. Validated here rather than as suboptions of the
+# argument spec, so that the module's documentation (which must list every suboption of the spec) keeps it to one
+# line marked internal.
 WEBSERVER_OPTIONS = dict(
     server=dict(type='str', required=True, choices=list(servers.NAMES)),
     path=dict(type='path', required=True),
@@ -401,7 +308,30 @@ def _content_diff(dest, before, after):
                 before=to_text(before or b''), after=to_text(after or b''))
 
 
-def _collect(params):
+def _webserver(params):
+    """The internal option _webserver checked against WEBSERVER_OPTIONS; return (its value or None, errors)."""
+    given = params['_webserver']
+    if given is None:
+        return None, []
+    checked = ArgumentSpecValidator(WEBSERVER_OPTIONS).validate(given)
+    return checked.validated_parameters, ['_webserver: %s%s' % ('unsupported ' if isinstance(error, UnsupportedError) else '', error.msg)
+                                          for error in checked.errors]
+
+
+def _invocation(params, webserver):
+    """The arguments the result echoes: the documents are in the result's ``documents`` already, and a config's
+    content (repeated on every host of a fleet, in every stored job event) is given as its SHA-256."""
+    module_args = dict((key, value) for key, value in params.items() if key not in OPTION_DOCUMENTS + ('documents',))
+    module_args['documents'] = sorted(set(params['documents']) | set(name for name in OPTION_DOCUMENTS if params[name] is not None))
+    if webserver is not None:
+        def digest(text):
+            return 'sha256:' + hashlib.sha256(text.encode('utf-8')).hexdigest()
+        module_args['_webserver'] = dict(webserver, content=digest(webserver['content']),
+                                         files=[dict(item, content=digest(item['content'])) for item in webserver['files']])
+    return {'module_args': module_args}
+
+
+def _collect(params, webserver):
     """Gather the documents to write and the names to delete; return (documents, absent, errors)."""
     documents = dict((name, params[name]) for name in OPTION_DOCUMENTS if params[name] is not None)
     errors = []
@@ -420,20 +350,19 @@ def _collect(params):
         if files.is_world_writable(params[option]):
             errors.append('%s %r would let any local user rewrite what the web server publishes: '
                           'drop the write bit for others' % (option, params[option]))
-    webserver = params['webserver']
     if webserver and files.is_world_writable(webserver['mode']):
-        errors.append('webserver.mode %r would let any local user rewrite the web server configuration %s: '
+        errors.append('_webserver.mode %r would let any local user rewrite the web server configuration %s: '
                       'drop the write bit for others' % (webserver['mode'], webserver['path']))
     if params['lock_timeout'] < 0:
         errors.append('lock_timeout %d is negative: give the seconds to wait for another run, 0 or more'
                       % params['lock_timeout'])
     if webserver and webserver['reload_timeout'] < 1:
-        errors.append('webserver.reload_timeout %d is not a number of seconds: give 1 or more' % webserver['reload_timeout'])
+        errors.append('_webserver.reload_timeout %d is not a number of seconds: give 1 or more' % webserver['reload_timeout'])
     if webserver and webserver['reload_command']:
         try:
             shlex.split(webserver['reload_command'])
         except ValueError as exc:
-            errors.append('webserver.reload_command %r cannot be split into arguments: %s' % (webserver['reload_command'], exc))
+            errors.append('_webserver.reload_command %r cannot be split into arguments: %s' % (webserver['reload_command'], exc))
     return documents, absent, errors
 
 
@@ -441,13 +370,13 @@ class Change(object):
     """One run, under one lock: every target read and planned, the web server's check, the writes (all or nothing),
     the reload."""
 
-    def __init__(self, module, path, contents, absent, lock):
+    def __init__(self, module, path, contents, absent, lock, webserver):
         self.module = module
         self.path = path
         self.contents = contents
         self.absent = absent
         self.lock = lock
-        self.webserver = module.params['webserver']
+        self.webserver = webserver
         self.changed = False
         self.diffs = []
         self.states = {}
@@ -613,7 +542,7 @@ class Change(object):
         if finished:
             message = 'The reload of %s failed: %r exited with %s:\n%s' % (server, self.reload_command, rc, output or '(no output)')
         else:
-            message = ('The reload of %s did not finish: %r was still running after %d seconds (webserver.reload_timeout) '
+            message = ('The reload of %s did not finish: %r was still running after %d seconds (_webserver.reload_timeout) '
                        'and was stopped.%s' % (server, self.reload_command, timeout, ' It printed:\n%s' % output if output else ''))
         restored, errors = self.roll_back()
         if errors:
@@ -687,7 +616,7 @@ def main():
             absent=dict(type='list', elements='str', default=[]),
             mode=dict(type='raw', default='0644'),
             directory_mode=dict(type='raw', default='0755'),
-            webserver=dict(type='dict', options=WEBSERVER_OPTIONS),
+            _webserver=dict(type='dict'),
             remove_configs=dict(type='list', elements='path', default=[]),
             lock_timeout=dict(type='int', default=120),
         ),
@@ -699,7 +628,10 @@ def main():
         message = ('path %r is relative: give an absolute path, such as /matrix/static-files/public/.well-known/matrix'
                    % module.params['path'])
         module.fail_json(msg=message, errors=[message])
-    documents, absent, errors = _collect(module.params)
+    webserver, errors = _webserver(module.params)
+    if errors:
+        module.fail_json(msg='; '.join(errors), errors=errors)
+    documents, absent, errors = _collect(module.params, webserver)
     more_errors, warnings = validate_documents(documents)
     errors.extend(more_errors)
     if errors:
@@ -708,12 +640,13 @@ def main():
         module.warn(warning)
 
     contents = dict((name, serialize(document)) for name, document in documents.items())
-    result = dict(path=path, documents=documents, warnings_found=warnings)
+    result = dict(path=path, documents=documents, warnings_found=warnings,
+                  invocation=_invocation(module.params, webserver))
     change = None
     try:
         with transaction.Lock(module.params['lock_timeout'], module.log) as lock:
             # Inspect every target before the first write: a bad path fails with nothing changed.
-            change = Change(module, path, contents, absent, lock)
+            change = Change(module, path, contents, absent, lock, webserver)
             try:
                 change.lock_and_plan()
                 for wait in lock.waits:

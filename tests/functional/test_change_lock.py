@@ -37,8 +37,8 @@ CONFIG = {'A': 'server_name matrix.example.com;\n', 'B': 'server_name matrix.exa
 
 def write_args(tmp_path, name, documents, config, **options):
     args = dict(documents, path=str(tmp_path / 'wk'), **options)
-    args['webserver'] = {'server': 'nginx', 'path': str(tmp_path / 'conf' / 'site.conf'), 'content': config,
-                         'validate': False}
+    args['_webserver'] = {'server': 'nginx', 'path': str(tmp_path / 'conf' / 'site.conf'), 'content': config,
+                          'validate': False}
     path = tmp_path / ('%s.json' % name)
     path.write_text(json.dumps({'ANSIBLE_MODULE_ARGS': args}))
     return path

@@ -154,7 +154,7 @@ def site_args(tmp_path, label, binary):
     """A change of documents and an nginx config, checked with ``binary``."""
     (tmp_path / label).mkdir(exist_ok=True)
     root = tmp_path / label / 'public'
-    return args_file(tmp_path, label, path=str(root / '.well-known' / 'matrix'), **dict(NEW, webserver=dict(
+    return args_file(tmp_path, label, path=str(root / '.well-known' / 'matrix'), **dict(NEW, _webserver=dict(
         server='nginx', path=str(tmp_path / label / 'matrix.conf'), binary=binary,
         content='server {\n    listen 127.0.0.1:8448;\n    root %s;\n}\n' % root)))
 

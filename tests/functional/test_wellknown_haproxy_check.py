@@ -56,7 +56,7 @@ def arguments(host, documents, absent=(), server='haproxy', key=None):
     webserver = {'server': server, 'path': site['config_path'], 'content': render(site), 'binary': binary(server),
                  'tls_bundle': site.get('tls_bundle')}
     return {'path': str(public / '.well-known' / 'matrix'), 'documents': documents, 'absent': list(absent),
-            'webserver': webserver}
+            '_webserver': webserver}
 
 
 def run(args, check_mode=False, diff=False):

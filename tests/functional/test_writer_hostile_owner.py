@@ -267,9 +267,9 @@ def test_a_set_with_one_immutable_file_is_put_back_whole(host, chattr):
 def test_documents_are_put_back_when_the_config_cannot_be_written(host, chattr):
     config = os.path.join(host, 'etc', 'matrix.conf')
     webserver = dict(server='nginx', path=config, content='# first\n', validate=False)
-    run(host, server=SERVER, webserver=webserver)
+    run(host, server=SERVER, _webserver=webserver)
     chattr(config)
-    result, failed = run(host, server=NEW_SERVER, webserver=dict(webserver, content='# second\n'))
+    result, failed = run(host, server=NEW_SERVER, _webserver=dict(webserver, content='# second\n'))
     chattr(config, on=False)
     assert failed and result['msg'].startswith('cannot write %s: operation not permitted' % config)
     assert 'server put back as before' in result['msg']
@@ -434,7 +434,7 @@ def test_stale_staging_directories_are_removed_by_real_runs_only(host, tmp_path,
     binary.chmod(0o755)
     webserver = dict(server='nginx', path=os.path.join(host, 'etc', 'matrix.conf'), content='server {}\n',
                      binary=str(binary))
-    result, failed = run(host, check_mode=check_mode, server=SERVER, webserver=webserver)
+    result, failed = run(host, check_mode=check_mode, server=SERVER, _webserver=webserver)
     assert not failed and result['webserver']['validated'] is True, result
     assert stale.exists() is check_mode
     assert [name for name in os.listdir(str(tmp_path)) if name.startswith('matrix-wellknown-check-')] == (

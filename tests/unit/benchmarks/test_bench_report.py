@@ -61,7 +61,7 @@ def test_ratio_header_names_each_variant_against_floor_and_baseline():
 
 @pytest.mark.parametrize('wall, verdict', [(7.0, 'met'), (8.0, 'NOT MET')])
 def test_the_web_server_target_is_printed_met_or_not(wall, verdict):
-    lines = [line for line in render(webserver_wall=wall).splitlines() if line.startswith('- role_webserver <= 1.5 x floor')]
+    lines = [line for line in render(webserver_wall=wall).splitlines() if line.startswith('- role_webserver <= 1.5 x floor (steady state, 30 hosts, wall time')]
     assert lines == ['- role_webserver <= 1.5 x floor (steady state, 30 hosts, wall time; issue 13, with a web server '
                      'configured): %.2f, %s' % (wall / 5.0, verdict)]
 

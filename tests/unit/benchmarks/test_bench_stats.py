@@ -40,15 +40,51 @@ def test_ratios_against_the_floor_and_the_baseline():
     assert 'floor/floor' not in ratios and 'baseline/baseline' not in ratios and 'floor/baseline' not in ratios
 
 
+def targets_of(summary, sizes):
+    """The evaluated targets by name up to the source (variant, limit, against, hosts, metric)."""
+    return {t['target'].split(';')[0]: t for t in stats.evaluate_targets(summary, sizes)}
+
+
 @pytest.mark.parametrize('webserver_wall, met', [(7.5, True), (7.6, False)])
 def test_the_web_server_target_is_1_5_times_the_floor_on_30_hosts(webserver_wall, met):
     summary = stats.summarise(samples_of({(30, 'floor'): [5.0], (30, 'role_webserver'): [webserver_wall]}))
-    targets = {t['target'].split(' (')[0]: t for t in stats.evaluate_targets(summary, [30])}
-    assert targets['role_webserver <= 1.5 x floor']['met'] is met
-    assert targets['role_webserver <= 1.5 x floor']['value'] == '%.2f' % (webserver_wall / 5.0)
+    targets = targets_of(summary, [30])
+    name = 'role_webserver <= 1.5 x floor (steady state, 30 hosts, wall time'
+    assert targets[name]['met'] is met
+    assert targets[name]['value'] == '%.2f' % (webserver_wall / 5.0)
     # Not measured on 100 hosts (nor the baseline on 30): not evaluated rather than met.
-    assert targets['role <= 1.3 x floor']['met'] is None
-    assert targets['role <= 0.4 x baseline']['met'] is None
+    assert targets['role <= 1.3 x floor (steady state, 100 hosts, wall time']['met'] is None
+    assert targets['role <= 0.4 x baseline (steady state, 30 hosts, wall time']['met'] is None
+
+
+@pytest.mark.parametrize('rss, met', [(90.0, True), (90.1, False)])
+@pytest.mark.parametrize('hosts', [100, 300])
+def test_the_memory_target_compares_the_controllers_peak_rss_with_the_floors(hosts, rss, met):
+    samples = samples_of({(hosts, 'floor'): [5.0], (hosts, 'role_webserver'): [6.0]})
+    samples[(hosts, 'floor', 'steady')][0]['max_process_rss_mib'] = 60.0
+    samples[(hosts, 'role_webserver', 'steady')][0]['max_process_rss_mib'] = rss
+    target = targets_of(stats.summarise(samples), [hosts])[
+        'role_webserver <= 1.5 x floor (steady state, %d hosts, peak RSS of the controller' % hosts]
+    assert target['met'] is met and target['value'] == '%.2f' % (rss / 60.0)
+
+
+@pytest.mark.parametrize('role_bytes, met', [(4000.0, True), (4001.0, False)])
+def test_the_event_target_counts_the_bytes_per_host_beyond_the_floors(role_bytes, met):
+    summary = stats.summarise(samples_of({(30, 'floor'): [5.0], (30, 'role_webserver'): [6.0]}))
+    summary['30']['floor']['steady']['event_bytes_per_host'] = 2500.0
+    targets = targets_of(summary, [30])
+    name = "role_webserver: job events <= 1500 bytes per host beyond floor's (steady state, 30 hosts"
+    assert targets[name]['met'] is None  # the role's events were not measured
+    summary['30']['role_webserver']['steady']['event_bytes_per_host'] = role_bytes
+    target = targets_of(summary, [30])[name]
+    assert target['met'] is met and target['value'] == '%.0f' % (role_bytes - 2500.0)
+
+
+@pytest.mark.parametrize('mitogen_wall, met', [(3.75, True), (3.8, False)])
+def test_the_mitogen_target_is_three_quarters_of_the_default_strategys_floor(mitogen_wall, met):
+    summary = stats.summarise(samples_of({(30, 'floor'): [5.0], (30, 'role_webserver_mitogen'): [mitogen_wall]}))
+    target = targets_of(summary, [30])['role_webserver_mitogen <= 0.75 x floor (steady state, 30 hosts, wall time']
+    assert target['met'] is met
 
 
 @pytest.mark.parametrize('walls, linear', [

@@ -59,6 +59,13 @@ def test_the_baseline_stops_at_its_largest_inventory():
     assert {s.size for s in steps if s.variant == 'role'} == {1, 30, 100}
 
 
+def test_mitogen_variants_stop_at_their_largest_inventory():
+    variants = ('floor', 'role_webserver', 'role_webserver_mitogen')
+    steps = plan([30, 100, 300], variants, three, mitogen_max_hosts=100)
+    assert {s.size for s in steps if s.variant == 'role_webserver_mitogen'} == {30, 100}
+    assert {s.size for s in steps if s.variant == 'role_webserver'} == {30, 100, 300}
+
+
 def test_steady_only_prepares_the_files_once_unmeasured():
     steps = plan([1, 30], ['floor', 'role'], three, steady_only=True)
     role = [s for s in steps if s.variant == 'role']

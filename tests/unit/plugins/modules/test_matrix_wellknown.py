@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -307,3 +308,45 @@ def test_an_invalid_policy_server_changes_nothing(tmp_path):
                               policy_server={'public_keys': {'ed25519': POLICY_KEY + '='}}))
     assert failed and 'policy_server: public_keys.ed25519' in result['msg'] and 'unpadded' in result['msg']
     assert not (tmp_path / 'wk').exists()
+
+
+def internal_webserver(tmp_path, content='# the config\n'):
+    """The internal option the roles' step hands over, unchecked by a server (none needs to be installed)."""
+    (tmp_path / 'conf').mkdir(exist_ok=True)
+    return {'server': 'nginx', 'path': str(tmp_path / 'conf' / 'site.conf'), 'content': content, 'validate': False,
+            'files': [{'path': str(tmp_path / 'conf' / 'index.html'), 'content': '<h1>the page</h1>\n'}]}
+
+
+@pytest.mark.parametrize('diff', [False, True])
+def test_the_result_carries_the_documents_once_and_the_config_only_in_diff_mode(tmp_path, diff):
+    args = dict(path=str(tmp_path / 'wk'), server=SERVER, documents={'client': CLIENT},
+                _webserver=internal_webserver(tmp_path))
+    result, failed = run(args, diff=diff)
+    assert not failed and result['changed'] and result['documents'] == {'server': SERVER, 'client': CLIENT}
+    echoed = result['invocation']['module_args']
+    assert not {'server', 'client', 'support', 'policy_server'} & set(echoed)
+    assert echoed['documents'] == ['client', 'server']
+    assert echoed['_webserver']['content'] == 'sha256:' + hashlib.sha256(b'# the config\n').hexdigest()
+    assert echoed['_webserver']['files'][0]['content'].startswith('sha256:')
+    without_diff = json.dumps(dict((key, value) for key, value in result.items() if key != 'diff'))
+    assert 'the config' not in without_diff and 'the page' not in without_diff
+    assert without_diff.count('matrix.example.com:443') == 1
+    assert ('# the config' in json.dumps(result.get('diff'))) is diff
+    assert (tmp_path / 'conf' / 'site.conf').read_text() == '# the config\n'
+
+
+@pytest.mark.parametrize('webserver, message', [
+    ({'server': 'nginx', 'path': '/tmp/x.conf'}, '_webserver: missing required arguments: content'),
+    ({'server': 'lighttpd', 'path': '/tmp/x.conf', 'content': ''}, '_webserver: value of server must be one of'),
+    ({'server': 'nginx', 'path': '/tmp/x.conf', 'content': '', 'colour': 'red'}, '_webserver: unsupported colour'),
+])
+def test_the_internal_webserver_option_is_checked_naming_it(tmp_path, webserver, message):
+    result, failed = run(dict(path=str(tmp_path / 'wk'), server=SERVER, _webserver=webserver))
+    assert failed and message in result['msg'], result['msg']
+    assert not (tmp_path / 'wk').exists()
+
+
+def test_webserver_is_no_user_option(tmp_path):
+    result, failed = run(dict(path=str(tmp_path / 'wk'), server=SERVER,
+                              webserver={'server': 'nginx', 'path': str(tmp_path / 'x.conf'), 'content': ''}))
+    assert failed and 'webserver' in result['msg'] and not (tmp_path / 'wk').exists()

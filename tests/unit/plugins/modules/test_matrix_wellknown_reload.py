@@ -47,7 +47,7 @@ def arguments(host, config='# config 1\n', server=None, **webserver):
     options = dict({'server': 'nginx', 'path': str(host / 'conf' / 'site.conf'), 'content': config, 'validate': False,
                     'reload_command': '%s %s %s' % (host / 'reload.sh', host / 'reloads.log', host / 'exit-code')},
                    **webserver)
-    return {'path': str(host / 'wk'), 'server': server or SERVER, 'webserver': options}
+    return {'path': str(host / 'wk'), 'server': server or SERVER, '_webserver': options}
 
 
 def reloads(host):
@@ -126,7 +126,7 @@ def test_a_reload_that_hangs_is_stopped_with_what_it_started(host):
         'print("stuck"); sys.stdout.flush(); time.sleep(3600)' % str(child_pid)))
     result, failed = run_module(matrix_wellknown.main, arguments(host, reload_command=command, reload_timeout=1))
     assert failed
-    assert 'did not finish' in result['msg'] and 'after 1 seconds (webserver.reload_timeout)' in result['msg']
+    assert 'did not finish' in result['msg'] and 'after 1 seconds (_webserver.reload_timeout)' in result['msg']
     assert 'It printed:\nstuck' in result['msg']
     assert not (host / 'conf' / 'site.conf').exists() and marker(host).exists()
     pid = int(child_pid.read_text())
@@ -137,14 +137,14 @@ def test_a_reload_that_hangs_is_stopped_with_what_it_started(host):
 
 @pytest.mark.parametrize('options, message', [
     ({'lock_timeout': -1}, 'lock_timeout -1 is negative'),
-    ({'webserver_reload_timeout': 0}, 'webserver.reload_timeout 0 is not a number of seconds'),
-    ({'webserver_reload_command': "systemctl reload 'nginx"}, 'webserver.reload_command "systemctl reload \'nginx" cannot be split'),
+    ({'webserver_reload_timeout': 0}, '_webserver.reload_timeout 0 is not a number of seconds'),
+    ({'webserver_reload_command': "systemctl reload 'nginx"}, '_webserver.reload_command "systemctl reload \'nginx" cannot be split'),
 ])
 def test_bad_reload_and_lock_options_are_refused_before_anything_is_written(host, options, message):
     args = arguments(host)
     for key, value in options.items():
         if key.startswith('webserver_'):
-            args['webserver'][key[len('webserver_'):]] = value
+            args['_webserver'][key[len('webserver_'):]] = value
         else:
             args[key] = value
     result, failed = run_module(matrix_wellknown.main, args)

@@ -54,7 +54,7 @@ def arguments(host, documents, absent=()):
     webserver = {'server': 'nginx', 'path': site['config_path'], 'content': render(site), 'binary': str(host / 'nginx'),
                  'main_config': str(host / 'absent' / 'nginx.conf')}
     return {'path': str(public / '.well-known' / 'matrix'), 'documents': documents, 'absent': list(absent),
-            'webserver': webserver}
+            '_webserver': webserver}
 
 
 def run(args, check_mode=False, diff=False):
@@ -106,9 +106,9 @@ def test_a_site_without_documents_leaves_the_document_directory_alone(host):
 
 def test_a_world_writable_config_mode_is_refused_before_anything(host):
     args = arguments(host, {'client': CLIENT})
-    args['webserver']['mode'] = '0666'
+    args['_webserver']['mode'] = '0666'
     result, failed = run(args)
-    assert failed and 'webserver.mode' in result['msg']
+    assert failed and '_webserver.mode' in result['msg']
     assert snapshot(host / 'conf.d') == {} and not (host / 'public').exists()
 
 
@@ -116,14 +116,14 @@ def test_a_served_file_beside_documents_not_yet_created(host):
     """The base domain's first run: the index page goes to the public directory the documents' write creates."""
     args = arguments(host, {'client': CLIENT})
     index = host / 'public' / 'index.html'
-    args['webserver']['files'] = [{'path': str(index), 'content': '<h1>Hello</h1>\n'}]
+    args['_webserver']['files'] = [{'path': str(index), 'content': '<h1>Hello</h1>\n'}]
     result, failed = run(args)
     assert not failed, result['msg']
     assert index.read_text() == '<h1>Hello</h1>\n'
     again, failed = run(args)
     assert not failed and not again['changed']
     # A file in a directory the change does not create is still refused, before anything is written.
-    args['webserver']['files'] = [{'path': str(host / 'elsewhere' / 'index.html'), 'content': 'x'}]
+    args['_webserver']['files'] = [{'path': str(host / 'elsewhere' / 'index.html'), 'content': 'x'}]
     refused, failed = run(args)
     assert failed and 'the directory %s does not exist' % (host / 'elsewhere') in refused['msg']
 
@@ -131,7 +131,7 @@ def test_a_served_file_beside_documents_not_yet_created(host):
 def test_a_served_file_gets_the_documents_mode(host):
     args = arguments(host, {'client': CLIENT})
     index = host / 'public' / 'index.html'
-    args['webserver']['files'] = [{'path': str(index), 'content': '<h1>Hello</h1>\n'}]
+    args['_webserver']['files'] = [{'path': str(index), 'content': '<h1>Hello</h1>\n'}]
     args['mode'] = '0640'
     result, failed = run(args)
     assert not failed, result['msg']
