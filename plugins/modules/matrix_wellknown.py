@@ -264,9 +264,8 @@ from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.matrix.wellknown.plugins.module_utils._documents import (
     OPTION_DOCUMENTS,
+    check_and_serialize,
     check_document_name,
-    serialize,
-    validate_documents,
 )
 from ansible_collections.matrix.wellknown.plugins.module_utils import _files as files
 from ansible_collections.matrix.wellknown.plugins.module_utils import _servers as servers
@@ -632,14 +631,13 @@ def main():
     if errors:
         module.fail_json(msg='; '.join(errors), errors=errors)
     documents, absent, errors = _collect(module.params, webserver)
-    more_errors, warnings = validate_documents(documents)
+    contents, more_errors, warnings = check_and_serialize(documents)
     errors.extend(more_errors)
     if errors:
         module.fail_json(msg='Invalid well-known documents: ' + '; '.join(errors), errors=errors)
     for warning in warnings:
         module.warn(warning)
 
-    contents = dict((name, serialize(document)) for name, document in documents.items())
     result = dict(path=path, documents=documents, warnings_found=warnings,
                   invocation=_invocation(module.params, webserver))
     change = None
