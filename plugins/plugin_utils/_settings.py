@@ -116,7 +116,7 @@ def check_hostname_value(value):
     if any(ord(char) > 127 for char in value):
         return 'is an internationalised domain name%s' % _idn_hint(value)
     problem = check_hostname(value)
-    return problem and '%s (a hostname such as example.com, without scheme, port or path)' % problem
+    return problem and '%s: give a hostname such as example.com, without scheme, port or path' % problem
 
 
 def check_site_hostname(value):
