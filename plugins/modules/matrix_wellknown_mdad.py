@@ -95,8 +95,8 @@ config_path:
   sample: /etc/nginx/conf.d/matrix-static-files.conf
 reload_command:
   description:
-    - The command the step runs when C(webserver.reload) is true, as
-      O(matrix.wellknown.matrix_wellknown#module:webserver.reload_command).
+    - The command the step runs when C(webserver.reload) is true (the role's C(*_reload_command), or the
+      server's default).
   returned: always
   type: str
   sample: systemctl reload nginx
