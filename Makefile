@@ -118,8 +118,9 @@ sanity: test-deps
 units: test-deps collection
 	pytest -q -p no:cacheprovider tests/unit
 
+# TESTS=<files or node ids> runs only those (`make functional V=2.21 TESTS=tests/functional/test_custom_path.py`).
 functional: test-deps system-deps collection
-	pytest -q -p no:cacheprovider tests/functional
+	pytest -q -p no:cacheprovider $(or $(TESTS),tests/functional)
 
 integration: test-deps
 	tests/utils/ansible-test.sh integration
