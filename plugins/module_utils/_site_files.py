@@ -36,8 +36,6 @@ from ansible_collections.matrix.wellknown.plugins.module_utils._transaction impo
 # run. Most runs have nothing to check, and matrix_pem_bundle never checks.
 
 SBIN_DIRECTORIES = ['/usr/sbin', '/sbin', '/usr/local/sbin', '/usr/local/bin']
-# The registry's titles by type, for matrix_wellknown's reload messages.
-SERVER_NAMES = dict((name, servers.title(name)) for name in servers.NAMES)
 BUNDLE_MODE = 0o600
 # The check's staging directories: ``matrix-wellknown-check-<pid>-<random>`` in the temporary directory.
 STAGING_PREFIX = 'matrix-wellknown-check-'

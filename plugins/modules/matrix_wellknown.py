@@ -530,7 +530,7 @@ class Change(object):
         """Run the reload command; on failure put the previous state back, reload with it, and fail saying so."""
         argv = shlex.split(self.reload_command)
         timeout = self.webserver['reload_timeout']
-        server = site_files.SERVER_NAMES[self.webserver['server']]
+        server = servers.title(self.webserver['server'])
         rc, output, finished = transaction.run_bounded(self.module, argv, timeout)
         result['reload_command'] = argv
         result['reload_output'] = output
