@@ -132,6 +132,11 @@ def check_server_name(value):
     host, port = split_server_name(value)
     if ':' in host and not host.startswith('['):
         return 'has more than one ":" (IPv6 addresses must be written in [brackets])'
+    if host.startswith('[') and '%' in host:
+        # IPv6address = 2*45IPv6char, IPv6char = DIGIT / A-F / a-f / ":" / ".": a zone id names an interface of
+        # one machine, which other servers cannot reach.
+        return ('has an IPv6 zone id (after "%"): the server name grammar allows only hex digits, ":" and "." '
+                'in an IPv6 literal')
     problem = check_hostname(host)
     if problem:
         return problem

@@ -52,6 +52,8 @@ def test_server_name_valid(value):
     ('[not-ip]:80', 'invalid IPv6'),
     ('[::1%lo;{}]:443', 'zone id'),
     ('[::1%lo$x]', 'zone id'),
+    ('[fe80::1%eth0]:8448', 'the server name grammar allows only hex digits'),
+    ('[fe80::1%1]', 'the server name grammar allows only hex digits'),
     ('1.2.3.256', 'over 255'),
     ('1.2.3', 'neither a valid IPv4'),
     ('exa_mple.com', 'not a valid DNS name'),
