@@ -15,7 +15,6 @@ import json
 import os
 import pwd
 import shutil
-import signal
 import stat
 import subprocess
 import tempfile
@@ -28,7 +27,7 @@ from ansible_collections.matrix.wellknown.plugins.module_utils import _site_file
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown
 
 from helpers import expected_bytes
-from module_runner import run_module
+from module_runner import run_module, time_limit
 
 SERVER = {'m.server': 'matrix.example.com:443'}
 CLIENT = {'m.homeserver': {'base_url': 'https://matrix.example.com'}}
@@ -49,13 +48,8 @@ def as_nobody(script, cwd):
 @pytest.fixture
 def deadline():
     """Fail a test that blocks instead of hanging the suite."""
-    def expired(signum, frame):
-        raise AssertionError('still running after 15 seconds: blocked')
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(15)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+    with time_limit(15, 'blocked'):
+        yield
 
 
 @pytest.fixture

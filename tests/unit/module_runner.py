@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 from unittest import mock
 
 from ansible.module_utils import basic
@@ -50,6 +51,21 @@ def run_module(main, args, check_mode=False, diff=False):
         except ModuleExit as done:
             return done.result, done.failed
     raise AssertionError('the module returned without calling exit_json or fail_json')
+
+
+@contextlib.contextmanager
+def time_limit(seconds, what):
+    """Fail the test (AssertionError: still running after ``seconds``, ``what``) instead of hanging the suite when
+    the code under test blocks or spins. SIGALRM: in the main thread only."""
+    def expired(signum, frame):
+        raise AssertionError('still running after %d seconds: %s' % (seconds, what))
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def real_module(check_mode=True):

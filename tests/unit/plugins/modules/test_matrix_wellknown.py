@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import stat
 import subprocess
 
@@ -19,7 +18,7 @@ import pytest
 from ansible_collections.matrix.wellknown.plugins.module_utils import _files as files
 from ansible_collections.matrix.wellknown.plugins.modules import matrix_wellknown
 
-from module_runner import run_module
+from module_runner import run_module, time_limit
 
 SERVER = {'m.server': 'matrix.example.com:443'}
 CLIENT = {'m.homeserver': {'base_url': 'https://matrix.example.com'}}
@@ -239,13 +238,8 @@ def test_other_modes_are_accepted(tmp_path, mode):
 @pytest.fixture
 def deadline():
     """Fail a test that spins instead of hanging the suite (the relative path used to loop forever)."""
-    def expired(signum, frame):
-        raise AssertionError('still running after 10 seconds')
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(10)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+    with time_limit(10, 'spinning'):
+        yield
 
 
 @pytest.mark.parametrize('path', ['rel/.well-known/matrix', 'matrix', './wk'])
