@@ -18,7 +18,8 @@ import os
 
 import jinja2
 
-from ansible_collections.matrix.wellknown.plugins.plugin_utils._site import managed_line
+from ansible_collections.matrix.wellknown.plugins.module_utils import _servers as servers
+from ansible_collections.matrix.wellknown.plugins.plugin_utils._site import default_config_path, managed_line
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'templates')
 
@@ -41,8 +42,6 @@ def render(site):
 def check_advice(role, site, problem):
     """What to change when the server's check of a role's config found ``problem`` (the module's result
     ``webserver.problem``): the role's variables and the exact line to add; '' for other problems."""
-    from ansible_collections.matrix.wellknown.plugins.plugin_utils._site import default_config_path
-
     prefix = 'matrix_base_domain_' if role == 'matrix_base_domain' else 'matrix_static_files_webserver_'
     server = site['server']
     if problem.get('kind') == 'unresolved':
@@ -61,7 +60,7 @@ def check_advice(role, site, problem):
         line = 'use_backend %s if { path_beg /.well-known/matrix/ }' % site.get('haproxy_backend_name', role)
         target = 'the frontend %s%s, before its default_backend' % (frontend, ' in %s' % ', '.join(sites) if sites else '')
     else:
-        line = {'nginx': 'include %s;', 'apache': 'Include %s', 'caddy': 'import %s'}[server] % snippet
+        line = servers.include_line(server, snippet)
         target = {'nginx': 'the server block', 'apache': 'the <VirtualHost>', 'caddy': 'the site block'}[server] + where
     method = ''
     if site.get('root_action', 'not_found') != 'not_found':
