@@ -10,7 +10,8 @@ from .stats import PHASES
 
 STYLES = {'floor': ('tab:gray', 's'), 'baseline': ('tab:red', '^'), 'role': ('tab:blue', 'o'),
           'role_webserver': ('tab:purple', 'P'), 'role_unvalidated': ('tab:green', 'D'), 'write_only': ('tab:olive', 'v'),
-          'role_webserver_unvalidated': ('tab:cyan', 'X'), 'role_webserver_mitogen': ('tab:orange', '*')}
+          'role_webserver_unvalidated': ('tab:cyan', 'X'), 'role_webserver_mitogen': ('tab:orange', '*'),
+          'floor_mitogen': ('tab:brown', 'x'), 'role_webserver_unvalidated_mitogen': ('tab:pink', 'p')}
 
 
 def settings_text(meta):

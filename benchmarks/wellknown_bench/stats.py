@@ -45,6 +45,8 @@ TARGETS = (
     Target('role_webserver', 'floor', 30, EVENT_BYTES_LIMIT, 'issue 24, job events', 'events'),
     Target('role_webserver_unvalidated', 'floor', 30, EVENT_BYTES_LIMIT, 'issue 24, job events', 'events'),
     Target('role_webserver_mitogen', 'floor', 30, 0.75, 'issue 24, Mitogen against the default strategy\'s floor'),
+    Target('role_webserver_unvalidated_mitogen', 'floor', 30, 0.75,
+           'issue 24, Mitogen with rolespec_validate: false, the fleet settings of the performance guide'),
 )
 LINEAR_VARIANTS = ('role', 'role_webserver')
 

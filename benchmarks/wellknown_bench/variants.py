@@ -11,10 +11,12 @@ from typing import NamedTuple
 PLAYBOOKS = Path(__file__).resolve().parent.parent / 'playbooks'
 # floor: one ping per host. baseline: the per-file way of MDAD. role: the collection's role writing the
 # documents. role_webserver: the same role serving them with nginx; role_webserver_unvalidated: the same without
-# Ansible's automatic argument-spec validation (rolespec_validate: false); role_webserver_mitogen: the same under
-# Mitogen's strategy. Any other playbook in PLAYBOOKS (role_unvalidated, write_only, a prototype) is a variant by its
-# file name.
-DEFAULT_VARIANTS = ('floor', 'baseline', 'role', 'role_webserver', 'role_webserver_unvalidated', 'role_webserver_mitogen')
+# Ansible's automatic argument-spec validation (rolespec_validate: false); role_webserver_mitogen and
+# role_webserver_unvalidated_mitogen: those two under Mitogen's strategy, and floor_mitogen the floor under it (what
+# Mitogen itself costs). Any other playbook in PLAYBOOKS (role_unvalidated, write_only, a prototype) is a variant by
+# its file name; a name ending in _mitogen runs up to --mitogen-max-hosts.
+DEFAULT_VARIANTS = ('floor', 'baseline', 'role', 'role_webserver', 'role_webserver_unvalidated', 'floor_mitogen',
+                    'role_webserver_mitogen', 'role_webserver_unvalidated_mitogen')
 # Run once more per size under ansible-runner, for the job events AWX stores.
 EVENT_VARIANTS = ('floor', 'role', 'role_webserver', 'role_webserver_unvalidated')
 # A first run needs fresh directories, so each of its samples costs a whole run. From these inventory
@@ -49,8 +51,8 @@ def plan(sizes, variants, repeats, steady_only=False, baseline_max_hosts=30, mit
     """The runs in order: per size and repeat, every variant's first run, then every variant's rerun.
 
     repeats(size) gives the number of repeats. The variant that goes first rotates between repeats, so none
-    always follows the same one. The floor (a ping) does the same on a first run and a rerun: it runs once
-    per repeat and that run counts for both phases.
+    always follows the same one. The floor (a ping; floor_mitogen too) does the same on a first run and a rerun: it
+    runs once per repeat and that run counts for both phases.
     """
     steps = []
     for size in sizes:
@@ -62,7 +64,7 @@ def plan(sizes, variants, repeats, steady_only=False, baseline_max_hosts=30, mit
             shift = repeat % len(active)
             first, steady = [], []
             for name in active[shift:] + active[:shift]:
-                if name == 'floor':
+                if name == 'floor' or name.startswith('floor_'):
                     steady.append(Step(size, repeat, name, False, ('steady',) if steady_only else ('first', 'steady')))
                     continue
                 once_from = FIRST_RUN_ONCE_FROM.get(name, FIRST_RUN_ONCE_FROM_OTHERS)

@@ -35,8 +35,9 @@ def test_first_runs_then_reruns_in_every_repeat_rotating_who_goes_first():
     assert firsts == ['floor', 'baseline', 'role']
 
 
-def test_the_floor_runs_once_per_repeat_for_both_phases():
-    floor = [s for s in plan([1, 30], VARIANTS, three) if s.variant == 'floor']
+@pytest.mark.parametrize('floor_variant', ['floor', 'floor_mitogen'])
+def test_the_floor_runs_once_per_repeat_for_both_phases(floor_variant):
+    floor = [s for s in plan([1, 30], VARIANTS[1:] + [floor_variant], three) if s.variant == floor_variant]
     assert len(floor) == 6
     assert all(not s.fresh and s.phases == ('first', 'steady') for s in floor)
 
@@ -60,9 +61,10 @@ def test_the_baseline_stops_at_its_largest_inventory():
 
 
 def test_mitogen_variants_stop_at_their_largest_inventory():
-    variants = ('floor', 'role_webserver', 'role_webserver_mitogen')
+    variants = ('floor', 'role_webserver', 'floor_mitogen', 'role_webserver_mitogen', 'role_webserver_unvalidated_mitogen')
     steps = plan([30, 100, 300], variants, three, mitogen_max_hosts=100)
-    assert {s.size for s in steps if s.variant == 'role_webserver_mitogen'} == {30, 100}
+    for variant in variants[2:]:
+        assert {s.size for s in steps if s.variant == variant} == {30, 100}
     assert {s.size for s in steps if s.variant == 'role_webserver'} == {30, 100, 300}
 
 
