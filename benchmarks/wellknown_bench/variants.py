@@ -25,6 +25,11 @@ FIRST_RUN_ONCE_FROM = {'baseline': 30}
 FIRST_RUN_ONCE_FROM_OTHERS = 100
 
 
+def is_floor(name):
+    """Whether ``name`` is a floor (one ping per host: floor, floor_mitogen), which writes no files."""
+    return name == 'floor' or name.startswith('floor_')
+
+
 class Step(NamedTuple):
     """One run of the benchmark.
 
@@ -64,7 +69,7 @@ def plan(sizes, variants, repeats, steady_only=False, baseline_max_hosts=30, mit
             shift = repeat % len(active)
             first, steady = [], []
             for name in active[shift:] + active[:shift]:
-                if name == 'floor' or name.startswith('floor_'):
+                if is_floor(name):
                     steady.append(Step(size, repeat, name, False, ('steady',) if steady_only else ('first', 'steady')))
                     continue
                 once_from = FIRST_RUN_ONCE_FROM.get(name, FIRST_RUN_ONCE_FROM_OTHERS)

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import json
 
-from wellknown_bench.inventory import EXAMPLE_VARS, WELL_KNOWN, compare_outputs, missing_configs, write_inventory
+import pytest
+
+from wellknown_bench import main
+from wellknown_bench.inventory import EXAMPLE_VARS, WEBSERVER_CONFIG, WELL_KNOWN, compare_outputs, missing_configs, write_inventory
+from wellknown_bench.runner import RunFailed
 
 
 def test_inventory_has_one_local_host_per_size_with_its_own_domain_and_output(tmp_path):
@@ -63,3 +67,19 @@ def test_differences_in_bytes_modes_and_names_are_problems(tmp_path):
 def test_missing_configs_names_the_hosts_without_one(tmp_path):
     (tmp_path / 'm001.example.com-matrix-static-files.conf').write_text('server {}\n')
     assert missing_configs(tmp_path, 2) == ['m002.example.com']
+
+
+def test_the_floors_write_nothing_and_every_other_variant_the_roles_documents(tmp_path):
+    for variant in ('role', 'role_webserver_unvalidated_mitogen'):
+        write_documents(tmp_path / variant, 'm001.example.com', {'client': '{}\n'})
+    (tmp_path / 'role_webserver_unvalidated_mitogen' / (WEBSERVER_CONFIG % 'm001.example.com')).write_text('server {}\n')
+    for floor in ('floor', 'floor_mitogen'):
+        (tmp_path / floor).mkdir()
+    variants = ['floor', 'floor_mitogen', 'role', 'role_webserver_unvalidated_mitogen']
+    assert main.compare_variants(tmp_path, 1, variants) == [
+        '1 hosts: role_webserver_unvalidated_mitogen and role wrote the same documents (client) with the same modes',
+        '1 hosts: role_webserver_unvalidated_mitogen wrote an nginx config for every host',
+    ]
+    (tmp_path / 'role_unvalidated').mkdir()
+    with pytest.raises(RunFailed, match='role_unvalidated and role wrote different documents'):
+        main.compare_variants(tmp_path, 1, variants + ['role_unvalidated'])
