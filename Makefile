@@ -164,7 +164,7 @@ package-check: $(GALAXY_VENV)/.installed-galaxy
 	$(MAKE) collection VENV=$(GALAXY_VENV)
 	VENV_BIN="$(abspath $(GALAXY_VENV))/bin" tests/utils/package-check.sh "$(TARBALL)"
 
-## make bench: the fleet benchmark (1 to 300 hosts, under 20 minutes); make bench-quick: 1 and 30 hosts.
+## make bench: the fleet benchmark (1 to 300 hosts, about 45 minutes on 2 cores); make bench-quick: 1 and 30 hosts.
 bench: test-deps collection
 	pip install -q -r benchmarks/requirements.txt
 	python benchmarks/run.py --collections-path "$(COLLECTIONS)"
