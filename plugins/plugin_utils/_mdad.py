@@ -44,7 +44,10 @@ PREFIX = 'matrix_static_files_'
 FILE = PREFIX + 'file_matrix_'
 CLIENT = FILE + 'client_property_'
 DOCUMENTS = ('client', 'server', 'support', 'mautrix', 'policy_server')
+# Ansible's booleans (type bool of the roles' argument specs, and what MDAD's `| bool` reads as true or false), in
+# any case; True and False, 1 and 0; None and "" (a variable left empty) are false, as with `| bool`.
 TRUE_STRINGS = frozenset(('y', 'yes', 'on', '1', 'true', 't'))
+FALSE_STRINGS = frozenset(('n', 'no', 'off', '0', 'false', 'f', ''))
 TRAEFIK_TYPES = ('playbook-managed-traefik', 'other-traefik-container')
 
 
@@ -52,13 +55,20 @@ class VariableError(ValueError):
     """A variable whose value cannot be used; the message names it."""
 
 
-def to_bool(value):
-    """Ansible's ``bool`` filter."""
+def to_bool(value, name):
+    """``value`` of the variable ``name`` as a boolean; anything but a boolean raises VariableError naming it (Ansible's
+    ``bool`` filter reads "ture" or "maybe" as false, which would silently leave a document out)."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, (int, float)):
+    if value is None:
+        return False
+    if isinstance(value, (int, float)) and value in (0, 1):
         return value == 1
-    return str(value).strip().lower() in TRUE_STRINGS
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in TRUE_STRINGS or text in FALSE_STRINGS:
+            return text in TRUE_STRINGS
+    raise VariableError('%s %r is not a boolean: give true or false (or yes/no, on/off, 1/0)' % (name, value))
 
 
 def merge(base, extension):
@@ -93,7 +103,7 @@ def regex_escape(text):
 
 
 def _scheme(v):
-    return 'https' if to_bool(v('matrix_playbook_ssl_enabled')) else 'http'
+    return 'https' if v.flag('matrix_playbook_ssl_enabled') else 'http'
 
 
 # --- The rules: each variable MDAD derives, with MDAD's default (a literal, or a function of the lookup ``v``).
@@ -148,7 +158,7 @@ def _bridge_rules(name, address, path):
         **{
             prefix + 'container_labels_exposure_enabled': lambda v: v(prefix + 'exposure_enabled'),
             prefix + address: lambda v: (v(prefix + 'scheme') + '://' + v(prefix + 'exposure_hostname') + v(
-                prefix + 'exposure_path_prefix')) if to_bool(v(prefix + 'exposure_enabled')) else '',
+                prefix + 'exposure_path_prefix')) if v.flag(prefix + 'exposure_enabled') else '',
         })
 
 
@@ -160,8 +170,8 @@ def _exposed_bridges(v):
     addresses = []
     for name, address, dummy in EXPOSED_BRIDGES:
         prefix = 'matrix_bridge_%s_' % name
-        if (to_bool(v(prefix + 'enabled')) and to_bool(v(prefix + 'container_labels_traefik_enabled'))
-                and to_bool(v(prefix + 'container_labels_exposure_enabled'))):
+        if (v.flag(prefix + 'enabled') and v.flag(prefix + 'container_labels_traefik_enabled')
+                and v.flag(prefix + 'container_labels_exposure_enabled')):
             addresses.append(v(prefix + address))
     return [address for address in addresses if address]
 
@@ -246,7 +256,7 @@ def _messenger_prefix(v):
 def _managed_users(v):
     patterns = []
     for enabled, templates in MANAGED_USERS:
-        if not to_bool(v(enabled)):
+        if not v.flag(enabled):
             continue
         if enabled == 'matrix_bot_meowlnir_enabled':
             patterns.extend((v('matrix_bot_meowlnir_user_regex'), v('matrix_bot_meowlnir_appservice_sender_regex')))
@@ -290,22 +300,22 @@ _rules(
     matrix_authentication_service_path_prefix='/auth',
     matrix_element_call_enabled=False,
     livekit_server_enabled=lambda v: v('matrix_rtc_enabled'),
-    matrix_livekit_jwt_service_enabled=lambda v: to_bool(v('matrix_rtc_enabled')) and to_bool(v('livekit_server_enabled')),
+    matrix_livekit_jwt_service_enabled=lambda v: v.flag('matrix_rtc_enabled') and v.flag('livekit_server_enabled'),
     matrix_livekit_jwt_service_scheme=_scheme,
     matrix_livekit_jwt_service_hostname=lambda v: v('matrix_server_fqn_matrix'),
     matrix_ketesa_config_externalAuthProvider=lambda v: (
-        to_bool(v('matrix_authentication_service_enabled')) or to_bool(v('matrix_synapse_ext_password_provider_ldap_enabled'))),
+        v.flag('matrix_authentication_service_enabled') or v.flag('matrix_synapse_ext_password_provider_ldap_enabled')),
     matrix_ketesa_config_asManagedUsers_auto=_managed_users,
     matrix_bot_meowlnir_config_homeserver_domain=lambda v: v('matrix_domain'),
     matrix_static_files_file_matrix_client_property_io_element_jitsi_preferred_domain=lambda v: (
-        v('matrix_server_fqn_jitsi') if to_bool(v('jitsi_enabled')) else ''),
+        v('matrix_server_fqn_jitsi') if v.flag('jitsi_enabled') else ''),
     matrix_static_files_file_matrix_client_property_org_matrix_msc2965_authentication_enabled=lambda v: v(
         'matrix_authentication_service_enabled'),
     matrix_static_files_file_matrix_client_property_org_matrix_msc2965_authentication_issuer=lambda v: (
-        v('matrix_authentication_service_config_http_issuer') if to_bool(v('matrix_authentication_service_enabled')) else ''),
+        v('matrix_authentication_service_config_http_issuer') if v.flag('matrix_authentication_service_enabled') else ''),
     matrix_static_files_file_matrix_client_property_org_matrix_msc2965_authentication_account=lambda v: (
         v('matrix_authentication_service_account_management_url')
-        if to_bool(v('matrix_authentication_service_enabled')) else ''),
+        if v.flag('matrix_authentication_service_enabled') else ''),
     matrix_static_files_file_matrix_client_property_m_tile_server_entries_enabled=lambda v: v(
         'matrix_client_element_location_sharing_enabled'),
     matrix_static_files_file_matrix_client_property_m_tile_server_map_style_url=lambda v: '%s://%s/map_style.json' % (
@@ -317,7 +327,7 @@ _rules(
         'matrix_livekit_jwt_service_enabled'),
     matrix_static_files_file_matrix_client_property_org_matrix_msc4143_rtc_foci_auto=lambda v: (
         [{'type': 'livekit', 'livekit_service_url': v('matrix_livekit_jwt_service_public_url')}]
-        if to_bool(v('matrix_livekit_jwt_service_enabled')) else []),
+        if v.flag('matrix_livekit_jwt_service_enabled') else []),
     matrix_static_files_file_matrix_mautrix_property_fi_mau_bridges_auto=_exposed_bridges,
     matrix_static_files_file_matrix_server_property_m_server=lambda v: '%s:%s' % (
         v('matrix_server_fqn_matrix_federation'), v('matrix_federation_public_port')),
@@ -399,7 +409,7 @@ _rules(
     matrix_static_files_file_matrix_client_property_io_element_e2ee_default=True,
     matrix_static_files_file_matrix_client_property_io_element_e2ee_force_disable=False,
     matrix_static_files_file_matrix_client_property_io_element_e2ee_entries_enabled=lambda v: (
-        not to_bool(v(CLIENT + 'io_element_e2ee_default')) or to_bool(v(CLIENT + 'io_element_e2ee_force_disable'))),
+        not v.flag(CLIENT + 'io_element_e2ee_default') or v.flag(CLIENT + 'io_element_e2ee_force_disable')),
     matrix_static_files_file_matrix_client_property_cc_etke_ketesa_custom={},
     matrix_static_files_file_matrix_client_property_cc_etke_ketesa=lambda v: merge(
         _dict(v, CLIENT + 'cc_etke_ketesa_auto'), _dict(v, CLIENT + 'cc_etke_ketesa_custom')),
@@ -705,7 +715,7 @@ class _Variables:
         return '' if value is None else value
 
     def flag(self, name):
-        return to_bool(self(name))
+        return to_bool(self(name), name)
 
 
 def _list(v, name):

@@ -201,11 +201,26 @@ def test_relevant_variables():
 
 
 @pytest.mark.parametrize('value, expected', [
-    (True, True), ('yes', True), ('On', True), ('1', True), (1, True), ('true', True),
-    (False, False), ('no', False), ('', False), (0, False), (None, False), ('false', False),
+    (True, True), ('yes', True), ('On', True), ('1', True), (1, True), ('true', True), (' Y ', True), ('t', True),
+    (False, False), ('no', False), ('', False), (0, False), (None, False), ('false', False), ('OFF', False),
+    ('n', False), ('F', False),
 ])
 def test_bool_like_ansible(value, expected):
-    assert mdad.to_bool(value) is expected
+    assert mdad.to_bool(value, 'x_enabled') is expected
+
+
+@pytest.mark.parametrize('value', ['ture', 'maybe', 'enabled', 2, -1, 0.5, [], {}, ['yes']])
+def test_anything_else_is_not_a_boolean_and_names_the_variable(value):
+    with pytest.raises(mdad.VariableError) as raised:
+        mdad.to_bool(value, 'x_enabled')
+    assert str(raised.value) == 'x_enabled %r is not a boolean: give true or false (or yes/no, on/off, 1/0)' % (value,)
+
+
+@pytest.mark.parametrize('name', ['matrix_static_files_file_matrix_support_enabled', 'jitsi_enabled',
+                                  'matrix_static_files_file_matrix_client_property_io_element_e2ee_entries_enabled'])
+def test_a_misspelt_flag_fails_the_plan_instead_of_leaving_something_out(name):
+    with pytest.raises(mdad.VariableError, match='^%s \'ture\' is not a boolean' % name):
+        mdad.plan({'matrix_domain': 'example.com', name: 'ture'})
 
 
 def test_the_role_defaults_change_nothing():
