@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .sampler import INTERVAL, INTERVAL_LATER
 from .stats import PHASES
+from .variants import is_floor
 
 STYLES = {'floor': ('tab:gray', 's'), 'baseline': ('tab:red', '^'), 'role': ('tab:blue', 'o'),
           'role_webserver': ('tab:purple', 'P'), 'role_unvalidated': ('tab:green', 'D'), 'write_only': ('tab:olive', 'v'),
@@ -66,7 +67,7 @@ def markdown(meta, summary, ratios, targets, checks, variants):
         rows.append([size, phase, str(runs)] + [time_cell(row.get(v, {}).get(phase), runs) for v in variants])
     lines += table(['hosts', 'run', 'runs'] + list(variants), rows)
     keys = ['%s/floor' % v for v in variants if v != 'floor']
-    keys += ['%s/baseline' % v for v in variants if 'baseline' in variants and v not in ('floor', 'baseline')]
+    keys += ['%s/baseline' % v for v in variants if 'baseline' in variants and v != 'baseline' and not is_floor(v)]
     lines += ['Ratios of wall time (CPU time):', '']
     rows = []
     for size, phase, dummy in phase_rows(summary, variants):

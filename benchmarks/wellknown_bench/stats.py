@@ -8,6 +8,8 @@ from __future__ import annotations
 import statistics
 from typing import NamedTuple
 
+from .variants import is_floor
+
 PHASES = ('first', 'steady')
 MEDIAN_KEYS = ('wall_s', 'cpu_s', 'user_s', 'sys_s', 'peak_tree_pss_mib', 'peak_tree_rss_mib', 'max_process_rss_mib',
                'changed')
@@ -76,13 +78,15 @@ def ratio(summary, size, phase, variant, against):
 
 
 def ratios(summary):
-    """Every variant over the floor and over the baseline: {size: {phase: {'a/b': ratio}}}."""
+    """Every variant over the floor and over the baseline (a floor, one ping per host, not over the baseline):
+    {size: {phase: {'a/b': ratio}}}."""
     result = {}
     for size, row in summary.items():
         for phase in PHASES:
             for variant in row:
                 for against in ('floor', 'baseline'):
-                    value = ratio(summary, size, phase, variant, against) if variant not in ('floor', against) else None
+                    compared = variant not in ('floor', against) and not (against == 'baseline' and is_floor(variant))
+                    value = ratio(summary, size, phase, variant, against) if compared else None
                     if value:
                         result.setdefault(size, {}).setdefault(phase, {})['%s/%s' % (variant, against)] = value
     return result
